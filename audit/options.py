@@ -1,0 +1,35 @@
+"""Run-wide settings shared by collectors and rules (thresholds live here, with safe defaults)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from audit.model import Severity
+
+
+def default_state_dir() -> Path:
+    """Pinned host keys, history and the run lock live here (XDG state dir unless overridden)."""
+    if os.environ.get("P06AUDIT_STATE_DIR"):
+        return Path(os.environ["P06AUDIT_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "p06audit"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    timeout: float = 10.0
+    workers: int = 8
+    state_dir: Path = field(default_factory=default_state_dir)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    fail_on: Severity = Severity.HIGH
+    checks: frozenset[str] | None = None
+    extra_ports: tuple[int, ...] = ()
+    service_detection: bool = False
+    allow_wide_scope: bool = False
+    scanner: str = "local"
+
+    def selects(self, check_id: str) -> bool:
+        return self.checks is None or check_id in self.checks

@@ -1,0 +1,235 @@
+"""The one registry of checks and collectors.
+
+A check is a pure rule function with declared metadata; a collector is the batched I/O of a family.
+Built-in families and third-party plugins both register by being imported through the entry-point
+group `p06audit.checks`, so the core never names a family.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from audit.errors import RegistryError
+from audit.model import Observation, Outcome, Severity
+
+if TYPE_CHECKING:
+    from audit.inventory import Host, Inventory, Site
+    from audit.options import RunOptions
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "p06audit.checks"
+CHECK_ID = re.compile(r"^[A-Z]{2,8}-\d{3}$")
+CONTROL_ID = re.compile(r"^[A-Z]{2,8}(-[A-Z0-9]{2,8})+$")
+KNOWN_NEEDS = frozenset({"tls", "ssh", "ssh_credentials"})
+
+ObsT = TypeVar("ObsT", bound=Observation)
+
+
+class ObservationIndex:
+    """All observations of a run, so a rule may join (e.g. certificates against the roster)."""
+
+    def __init__(self, observations: Iterable[Observation]) -> None:
+        self._all = tuple(observations)
+
+    def __iter__(self) -> Any:
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def of_type(self, kind: type[ObsT]) -> list[ObsT]:
+        return [o for o in self._all if type(o) is kind]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may read besides its observation. Nothing here performs I/O."""
+
+    inventory: Inventory
+    options: RunOptions
+    host: Host | None
+    site: Site | None
+    observations: ObservationIndex
+
+
+Rule = Callable[[Any, RuleContext], Outcome | None]
+
+
+@dataclass(frozen=True)
+class AppliesTo:
+    """Which hosts a check is for: any of `roles` (empty = all), all of `needs`, any of `site_kinds`."""
+
+    roles: frozenset[str] = frozenset()
+    needs: frozenset[str] = frozenset()
+    site_kinds: frozenset[str] = frozenset()
+
+    def matches(self, host: Host | None, site: Site | None) -> bool:
+        if self.site_kinds and (site is None or site.data.kind.value not in self.site_kinds):
+            return False
+        if host is None:
+            return True
+        if self.roles and not (self.roles & host.roles):
+            return False
+        return all(_host_has(host, need) for need in self.needs)
+
+    def describe(self) -> str:
+        parts = []
+        if self.roles:
+            parts.append("roles: " + ", ".join(sorted(self.roles)))
+        if self.needs:
+            parts.append("needs: " + ", ".join(sorted(self.needs)))
+        if self.site_kinds:
+            parts.append("sites: " + ", ".join(sorted(self.site_kinds)))
+        return "; ".join(parts) or "all"
+
+
+def _host_has(host: Host, need: str) -> bool:
+    if need == "tls":
+        return bool(host.data.tls)
+    if need == "ssh":
+        return host.data.ssh is not None
+    if need == "ssh_credentials":
+        return host.data.ssh is not None and host.data.ssh.has_credentials
+    raise RegistryError(f"unknown host requirement '{need}'")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    severity: Severity
+    family: str
+    controls: tuple[str, ...]
+    remediation: str
+    observes: type[Observation]
+    applies_to: AppliesTo
+    rule: Rule
+    module: str
+
+
+@dataclass(frozen=True)
+class CollectContext:
+    """What a collector receives: the validated inventory, run options and the checks it serves."""
+
+    inventory: Inventory
+    options: RunOptions
+    checks: tuple[CheckSpec, ...]
+
+    def wants(self, check_id: str) -> bool:
+        return any(c.id == check_id for c in self.checks)
+
+
+HostCollector = Callable[["Host", CollectContext], Sequence[Observation]]
+BatchCollector = Callable[[Sequence["Host"], CollectContext], Sequence[Observation]]
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    """A family's I/O. Per-host collectors run on nornir's threaded runner; batch ones once per run."""
+
+    family: str
+    func: Callable[..., Sequence[Observation]]
+    per_host: bool
+    produces: tuple[type[Observation], ...]
+    module: str
+
+
+@dataclass
+class Registry:
+    checks: dict[str, CheckSpec] = field(default_factory=dict)
+    collectors: dict[str, list[CollectorSpec]] = field(default_factory=dict)
+    _loaded: bool = False
+
+    def add_check(self, spec: CheckSpec) -> None:
+        if not CHECK_ID.match(spec.id):
+            raise RegistryError(f"check id '{spec.id}' in {spec.module} must look like TLS-002")
+        if spec.id in self.checks:
+            other = self.checks[spec.id].module
+            raise RegistryError(f"check id {spec.id} is declared twice ({other} and {spec.module})")
+        bad = [c for c in spec.controls if not CONTROL_ID.match(c)]
+        if not spec.controls or bad:
+            raise RegistryError(f"check {spec.id} needs guidance control ids like VN-NET-01, got {bad}")
+        unknown_needs = spec.applies_to.needs - KNOWN_NEEDS
+        if unknown_needs:
+            raise RegistryError(f"check {spec.id} needs unknown host features {sorted(unknown_needs)}")
+        if not spec.title.strip() or not spec.remediation.strip():
+            raise RegistryError(f"check {spec.id} needs a title and a remediation")
+        self.checks[spec.id] = spec
+
+    def add_collector(self, spec: CollectorSpec) -> None:
+        self.collectors.setdefault(spec.family, []).append(spec)
+
+    def load_plugins(self) -> None:
+        """Import every module registered under the entry-point group (idempotent)."""
+        if self._loaded:
+            return
+        self._loaded = True
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            try:
+                ep.load()
+            except RegistryError:
+                raise
+            except Exception as exc:
+                raise RegistryError(f"check plugin '{ep.name}' ({ep.value}) failed to load: {exc}") from exc
+
+    def families(self) -> list[str]:
+        return sorted({c.family for c in self.checks.values()})
+
+    def checks_observing(self, kind: type[Observation]) -> list[CheckSpec]:
+        return [c for c in self.checks.values() if c.observes is kind]
+
+
+REGISTRY = Registry()
+
+
+def check(
+    *,
+    id: str,  # noqa: A002 - the metadata field is called id everywhere in the project
+    title: str,
+    severity: Severity,
+    controls: Sequence[str],
+    remediation: str,
+    observes: type[Observation],
+    roles: Iterable[str] = (),
+    needs: Iterable[str] = (),
+    site_kinds: Iterable[str] = (),
+    family: str | None = None,
+) -> Callable[[Rule], Rule]:
+    """Declare a check: its metadata plus the pure rule that turns one observation into an Outcome."""
+
+    def register(rule: Rule) -> Rule:
+        REGISTRY.add_check(
+            CheckSpec(
+                id=id,
+                title=title,
+                severity=severity,
+                family=family or id.split("-")[0].lower(),
+                controls=tuple(controls),
+                remediation=remediation,
+                observes=observes,
+                applies_to=AppliesTo(frozenset(roles), frozenset(needs), frozenset(site_kinds)),
+                rule=rule,
+                module=rule.__module__,
+            )
+        )
+        return rule
+
+    return register
+
+
+def collector(
+    *, family: str, produces: Sequence[type[Observation]], per_host: bool = False
+) -> Callable[[Callable[..., Sequence[Observation]]], Callable[..., Sequence[Observation]]]:
+    """Declare a family's collector. `per_host=True` runs it as a nornir task for each host."""
+
+    def register(func: Callable[..., Sequence[Observation]]) -> Callable[..., Sequence[Observation]]:
+        REGISTRY.add_collector(CollectorSpec(family, func, per_host, tuple(produces), func.__module__))
+        return func
+
+    return register

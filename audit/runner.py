@@ -1,0 +1,258 @@
+"""Plan, collect concurrently, apply rules, and return a Run.
+
+Collectors are the only I/O. Per-host collectors run as nornir tasks on its threaded runner, each
+bounded by a deadline; batch collectors (one nmap per site, one sslyze scanner for all endpoints)
+run beside them. Anything that raises or overruns becomes a CollectionFailed observation, which the
+rules stage turns into ERROR findings: every target ends with a status and a reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from audit import __version__
+from audit.inventory import Host, Inventory, build_nornir
+from audit.model import (
+    CollectionFailed,
+    Finding,
+    Observation,
+    Outcome,
+    Run,
+    SiteInfo,
+    Status,
+    Target,
+)
+from audit.options import RunOptions
+from audit.registry import (
+    REGISTRY,
+    CheckSpec,
+    CollectContext,
+    CollectorSpec,
+    ObservationIndex,
+    Registry,
+    RuleContext,
+)
+
+log = logging.getLogger(__name__)
+
+HOST_DEADLINE_FACTOR = 6
+BATCH_DEADLINE_FACTOR = 30
+
+
+class RunObserver(Protocol):
+    """Side concerns (progress bars, history, notifications) hang off these events."""
+
+    def on_plan(self, total_steps: int) -> None: ...
+
+    def on_step(self, description: str) -> None: ...
+
+
+class _SilentObserver:
+    def on_plan(self, total_steps: int) -> None:
+        pass
+
+    def on_step(self, description: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Job:
+    spec: CollectorSpec
+    hosts: tuple[Host, ...]
+    context: CollectContext
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def host_target(host: Host, port: int | None = None, resource: str | None = None) -> Target:
+    return Target(site=host.site.name, host=host.name, address=host.address, port=port, resource=resource)
+
+
+def call_with_deadline(func: Callable[[], Sequence[Observation]], seconds: float) -> Sequence[Observation]:
+    """Run `func` in a daemon thread; a collector that overruns is abandoned, not waited for."""
+    result: list[Sequence[Observation]] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(func())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            error.append(exc)
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError(f"no result within {seconds:.0f} s")
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def _failures(spec: CollectorSpec, hosts: Sequence[Host], reason: str) -> list[Observation]:
+    return [
+        CollectionFailed(target=host_target(h), expected=kind, reason=reason)
+        for h in hosts
+        for kind in spec.produces
+    ]
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {text}"
+
+
+class Runner:
+    def __init__(
+        self,
+        inventory: Inventory,
+        options: RunOptions,
+        registry: Registry = REGISTRY,
+        observer: RunObserver | None = None,
+    ) -> None:
+        registry.load_plugins()
+        self.inventory = inventory
+        self.options = options
+        self.registry = registry
+        self.observer: RunObserver = observer or _SilentObserver()
+        self.checks = [c for c in registry.checks.values() if options.selects(c.id)]
+
+    def plan(self) -> list[_Job]:
+        jobs = []
+        for family in sorted({c.family for c in self.checks}):
+            for spec in self.registry.collectors.get(family, []):
+                served = tuple(c for c in self.checks if c.family == family and c.observes in spec.produces)
+                if not served:
+                    continue
+                hosts = tuple(
+                    h for h in self.inventory.hosts.values()
+                    if any(c.applies_to.matches(h, h.site) for c in served)
+                )
+                jobs.append(_Job(spec, hosts, CollectContext(self.inventory, self.options, served)))
+        return jobs
+
+    def execute(self) -> Run:
+        started = datetime.now(UTC)
+        jobs = self.plan()
+        per_host_steps = sum(len(j.hosts) for j in jobs if j.spec.per_host)
+        self.observer.on_plan(per_host_steps + sum(1 for j in jobs if not j.spec.per_host) + 1)
+        observations = self._collect(jobs)
+        findings = self._apply_rules(observations)
+        self.observer.on_step("rules")
+        return Run(
+            id=new_run_id(started),
+            started=started,
+            finished=datetime.now(UTC),
+            tool_version=__version__,
+            inventory=str(self.inventory.directory),
+            sites=[
+                SiteInfo(
+                    name=s.name,
+                    kind=s.data.kind.value,
+                    province=s.data.province,
+                    security_level=s.data.security_level,
+                    hosts=tuple(h.name for h in self.inventory.hosts_of(s.name)),
+                )
+                for s in self.inventory.sites.values()
+            ],
+            findings=findings,
+        )
+
+    def _collect(self, jobs: list[_Job]) -> list[Observation]:
+        with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+            futures = [pool.submit(self._run_job, job) for job in jobs]
+            return [obs for f in futures for obs in f.result()]
+
+    def _run_job(self, job: _Job) -> list[Observation]:
+        if job.spec.per_host:
+            return self._run_per_host(job)
+        deadline = self.options.timeout * BATCH_DEADLINE_FACTOR
+        try:
+            observed = list(call_with_deadline(lambda: job.spec.func(job.hosts, job.context), deadline))
+        except Exception as exc:
+            log.warning("collector %s failed: %s", job.spec.family, _describe(exc))
+            observed = _failures(job.spec, job.hosts, _describe(exc))
+        self.observer.on_step(job.spec.family)
+        return observed
+
+    def _run_per_host(self, job: _Job) -> list[Observation]:
+        if not job.hosts:
+            return []
+        names = {h.name for h in job.hosts}
+        nornir = build_nornir(self.inventory, self.options.workers).filter(
+            filter_func=lambda h: h.name in names
+        )
+        collected: dict[str, list[Observation]] = {}
+        lock = threading.Lock()
+
+        def task(task: Any) -> None:
+            host = self.inventory.hosts[task.host.name]
+            deadline = self.options.timeout * HOST_DEADLINE_FACTOR
+            try:
+                observed = list(call_with_deadline(lambda: job.spec.func(host, job.context), deadline))
+            except Exception as exc:
+                log.warning("collector %s on %s failed: %s", job.spec.family, host.name, _describe(exc))
+                observed = _failures(job.spec, [host], _describe(exc))
+            with lock:
+                collected[host.name] = observed
+            self.observer.on_step(f"{job.spec.family} {host.name}")
+
+        nornir.run(task=task, name=f"collect-{job.spec.family}")
+        return [obs for name in sorted(collected) for obs in collected[name]]
+
+    def _apply_rules(self, observations: list[Observation]) -> list[Finding]:
+        index = ObservationIndex(observations)
+        findings: list[Finding] = []
+        for obs in observations:
+            kind = obs.expected if isinstance(obs, CollectionFailed) else type(obs)
+            host = self.inventory.hosts.get(obs.target.host or "")
+            site = self.inventory.sites.get(obs.target.site)
+            for spec in self.checks:
+                if spec.observes is not kind or not spec.applies_to.matches(host, site):
+                    continue
+                outcome = self._outcome(spec, obs, RuleContext(self.inventory, self.options, host, site, index))
+                if outcome is not None:
+                    findings.append(make_finding(spec, obs.target, outcome, self.options.scanner))
+        findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
+        return findings
+
+    @staticmethod
+    def _outcome(spec: CheckSpec, obs: Observation, ctx: RuleContext) -> Outcome | None:
+        if isinstance(obs, CollectionFailed):
+            return Outcome(Status.ERROR, f"Could not check: {obs.reason}", {"reason": obs.reason})
+        try:
+            return spec.rule(obs, ctx)
+        except Exception as exc:
+            log.exception("check %s raised on %s", spec.id, obs.target.key)
+            return Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
+
+
+def make_finding(spec: CheckSpec, target: Target, outcome: Outcome, scanner: str = "local") -> Finding:
+    return Finding(
+        check_id=spec.id,
+        title=spec.title,
+        family=spec.family,
+        status=outcome.status,
+        severity=outcome.severity or spec.severity,
+        target=outcome.target or target,
+        summary=outcome.summary,
+        evidence=outcome.evidence or {},
+        remediation=spec.remediation,
+        controls=spec.controls,
+        scanner=scanner,
+    )
+
+
+def run_audit(
+    inventory: Inventory, options: RunOptions, observer: RunObserver | None = None
+) -> Run:
+    return Runner(inventory, options, observer=observer).execute()

@@ -1,0 +1,1 @@
+"""host check family (being built)."""

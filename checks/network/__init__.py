@@ -1,0 +1,1 @@
+"""network check family (being built)."""

@@ -1,0 +1,1 @@
+"""signing check family (being built)."""

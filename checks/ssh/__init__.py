@@ -1,0 +1,1 @@
+"""ssh check family (being built)."""

@@ -1,0 +1,1 @@
+"""tls check family (being built)."""
