@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh Debian machine as root: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := nmap openssh-server openssl ssh-audit testssl.sh
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup system-packages demo test lint bench clean
+
+help:
+	@echo "make demo   - set up, start the loopback lab, audit inventories/demo, write the HTML report"
+	@echo "make test   - set up, then run the test suite"
+
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: system-packages $(STAMP)
+
+demo: setup
+	$(VENV)/bin/p06audit demo --out reports-out
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .lab reports-out build *.egg-info
