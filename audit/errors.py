@@ -22,8 +22,8 @@ class InventoryError(UsageError):
         self.field = field
         self.problem = problem
         where = f"{path}:{line}" if line else path
-        what = f" field '{field}'" if field else ""
-        super().__init__(f"{where}:{what} {problem}".replace(": ", ": ", 1))
+        what = f" field '{field}':" if field else ""
+        super().__init__(f"{where}:{what} {problem}")
 
 
 class ScopeError(UsageError):

@@ -49,16 +49,38 @@ def host(address: str, group: str, roles: list[str], **data: Any) -> dict[str, A
     return {"hostname": address, "groups": [group], "data": {"roles": roles, **data}}
 
 
+class LabPool:
+    """Labs started for this test session, one per scenario module, on their own addresses."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._started: dict[str, Lab] = {}
+
+    def start(self, module: str) -> Lab:
+        if module not in self._started:
+            self._started[module] = Lab(self._factory.mktemp(f"lab-{module}"), only=[module]).up()
+        return self._started[module]
+
+    def stop_all(self) -> None:
+        for lab in self._started.values():
+            lab.down()
+        self._started.clear()
+
+
 @pytest.fixture(scope="session")
-def lab_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Lab]]:
+def lab_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabPool]:
+    pool = LabPool(tmp_path_factory)
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture(scope="session")
+def lab_factory(lab_pool: LabPool) -> Callable[[str], Lab]:
     """Start one scenario module of the lab once per session: `lab_factory("core")`."""
-    started: dict[str, Lab] = {}
+    return lab_pool.start
 
-    def start(module: str) -> Lab:
-        if module not in started:
-            started[module] = Lab(tmp_path_factory.mktemp(f"lab-{module}"), only=[module]).up()
-        return started[module]
 
-    yield start
-    for lab in started.values():
-        lab.down()
+@pytest.fixture
+def no_labs_running(lab_pool: LabPool) -> None:
+    """For tests that start the whole lab themselves (demo, `lab up`): free every lab address first."""
+    lab_pool.stop_all()

@@ -1,0 +1,100 @@
+"""`p06audit run INVENTORY`: audit every site and host of an inventory and write the reports."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from audit.errors import UsageError
+from audit.inventory import load_inventory
+from audit.model import Severity, Status
+from audit.options import RunOptions, default_state_dir
+from audit.pipeline import AuditResult, audit_to_reports, exit_code
+from audit.progress import ProgressObserver
+
+FORMATS = ("json", "html", "junit", "csv")
+
+
+def positive_ports(text: str) -> tuple[int, ...]:
+    try:
+        ports = tuple(int(p) for p in text.split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of ports") from None
+    if not all(1 <= p <= 65535 for p in ports):
+        raise argparse.ArgumentTypeError("ports must be between 1 and 65535")
+    return ports
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `demo`."""
+    parser.add_argument("--out", type=Path, default=Path("reports-out"), help="report directory (one sub-directory per run)")
+    parser.add_argument("--workers", type=int, default=8, help="hosts audited in parallel (default 8)")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network operation (default 10)")
+    parser.add_argument(
+        "--fail-on", choices=[s.value for s in Severity], default=Severity.HIGH.value,
+        help="exit 1 when a FAIL at or above this severity exists (default high)",
+    )
+    parser.add_argument("--check", action="append", dest="checks", metavar="ID", help="only this check (repeatable)")
+    parser.add_argument("--ports", type=positive_ports, default=(), help="extra TCP ports to scan, e.g. 8443,9000")
+    parser.add_argument("--service-detection", action="store_true", help="nmap -sV service/version detection")
+    parser.add_argument("--allow-wide-scope", action="store_true", help="allow site subnets wider than /22")
+    parser.add_argument("--state-dir", type=Path, default=None, help="pinned host keys, history, lock")
+    parser.add_argument("--lang", choices=["vi", "en"], default=None, help="report language (default: inventory's)")
+    parser.add_argument("--format", action="append", dest="formats", choices=FORMATS, help="output formats (default all)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="audit an inventory and write reports")
+    parser.add_argument("inventory", type=Path, help="inventory directory (hosts.yaml, groups.yaml, defaults.yaml)")
+    add_run_arguments(parser)
+    parser.set_defaults(func=run_command)
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    if args.workers < 1 or args.timeout <= 0:
+        raise UsageError("--workers must be at least 1 and --timeout positive")
+    return RunOptions(
+        timeout=args.timeout,
+        workers=args.workers,
+        state_dir=args.state_dir or default_state_dir(),
+        fail_on=Severity(args.fail_on),
+        checks=frozenset(args.checks) if args.checks else None,
+        extra_ports=args.ports,
+        service_detection=args.service_detection,
+        allow_wide_scope=args.allow_wide_scope,
+    )
+
+
+def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResult:
+    inventory = load_inventory(inventory_dir)
+    options = options_from(args)
+    lang = args.lang or inventory.defaults.language
+    with ProgressObserver(enabled=not args.no_progress) as progress:
+        return audit_to_reports(inventory, options, args.out, args.formats or FORMATS, lang, progress)
+
+
+def print_summary(result: AuditResult) -> None:
+    console = Console()
+    table = Table(title=f"Run {result.run.id}: {len(result.run.findings)} findings")
+    table.add_column("severity")
+    for status in Status:
+        table.add_column(status.value, justify="right")
+    for severity in Severity:
+        counts = [
+            sum(1 for f in result.run.findings if f.severity is severity and f.status is status) for status in Status
+        ]
+        table.add_row(severity.value, *(str(c) for c in counts))
+    console.print(table)
+    for name, path in result.files.items():
+        console.print(f"{name}: {path}", highlight=False)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    result = audit_inventory(args, args.inventory)
+    print_summary(result)
+    return exit_code(result.run, Severity(args.fail_on))

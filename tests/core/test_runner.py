@@ -1,0 +1,92 @@
+"""The runner turns every failure into an ERROR with its reason, and the run goes on."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pytest
+
+from audit.inventory import Host, Inventory
+from audit.model import Observation, Outcome, Severity, Status
+from audit.options import RunOptions
+from audit.registry import AppliesTo, CheckSpec, CollectContext, CollectorSpec, Registry, RuleContext
+from audit.runner import Runner, host_target
+from tests.conftest import InventoryFactory, host, site
+
+
+@dataclass(frozen=True)
+class PortSeen(Observation):
+    open: bool
+
+
+def probe_8080(h: Host, ctx: CollectContext) -> Sequence[Observation]:
+    """Real TCP connect to the lab's core service; some hosts misbehave on purpose."""
+    if h.name == "raises":
+        raise ConnectionResetError("peer reset the connection")
+    if h.name == "hangs":
+        threading.Event().wait()
+    with socket.socket() as sock:
+        sock.settimeout(ctx.options.timeout)
+        return [PortSeen(host_target(h, 8080), sock.connect_ex((h.address, 8080)) == 0)]
+
+
+def port_rule(obs: PortSeen, ctx: RuleContext) -> Outcome:
+    if ctx.host is not None and ctx.host.name == "rule-bug":
+        raise ValueError("unexpected banner")
+    return Outcome(Status.PASS if obs.open else Status.FAIL, "open" if obs.open else "closed")
+
+
+def make_registry(roles: frozenset[str] = frozenset()) -> Registry:
+    registry = Registry(_loaded=True)
+    registry.add_collector(CollectorSpec("tst", probe_8080, True, (PortSeen,), __name__))
+    registry.add_check(
+        CheckSpec("TST-001", "port 8080 reachable", Severity.HIGH, "tst", ("VN-NET-02",), "open it",
+                  PortSeen, AppliesTo(roles=roles), port_rule, __name__)
+    )
+    return registry
+
+
+@pytest.fixture
+def inventory(make_inventory: InventoryFactory, lab_factory) -> Inventory:  # type: ignore[no-untyped-def]
+    lab_factory("core")
+    return make_inventory(
+        {"dc": site()},
+        {
+            "up": host("127.0.1.3", "dc", ["app_server"]),
+            "down": host("127.0.1.250", "dc", ["app_server"]),
+            "raises": host("127.0.1.251", "dc", ["app_server"]),
+            "hangs": host("127.0.1.252", "dc", ["app_server"]),
+            "rule-bug": host("127.0.1.253", "dc", ["app_server"]),
+            "desk": host("127.0.1.254", "dc", ["workstation"]),
+        },
+    )
+
+
+def statuses(run_findings: list) -> dict[str, tuple[Status, str]]:  # type: ignore[type-arg]
+    return {f.target.host: (f.status, f.summary) for f in run_findings}
+
+
+def test_every_host_ends_with_a_status_and_reason(inventory: Inventory) -> None:
+    run = Runner(inventory, RunOptions(timeout=0.3, workers=4), registry=make_registry()).execute()
+    seen = statuses(run.findings)
+    assert seen["up"] == (Status.PASS, "open")
+    assert seen["down"] == (Status.FAIL, "closed")
+    assert seen["raises"][0] is Status.ERROR and "peer reset the connection" in seen["raises"][1]
+    assert seen["hangs"][0] is Status.ERROR and "no result within" in seen["hangs"][1]
+    assert seen["rule-bug"][0] is Status.ERROR and "unexpected banner" in seen["rule-bug"][1]
+    assert {f.check_id for f in run.findings} == {"TST-001"}
+
+
+def test_roles_limit_where_a_check_applies(inventory: Inventory) -> None:
+    registry = make_registry(roles=frozenset({"workstation"}))
+    run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
+    assert [f.target.host for f in run.findings] == ["desk"]
+
+
+def test_check_selection(inventory: Inventory) -> None:
+    run = Runner(inventory, RunOptions(timeout=0.3, checks=frozenset({"NOPE-001"})),
+                 registry=make_registry()).execute()
+    assert run.findings == []
