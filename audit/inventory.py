@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -24,7 +24,7 @@ INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     WEB_PORTAL = "web_portal"
     APP_SERVER = "app_server"
     DATABASE = "database"
@@ -37,7 +37,7 @@ class Role(str, enum.Enum):
     JUMP_HOST = "jump_host"
 
 
-class SiteKind(str, enum.Enum):
+class SiteKind(enum.StrEnum):
     PROVINCIAL_DC = "provincial_dc"
     PUBLIC_SERVICE_CENTRE = "public_service_centre"
 
@@ -267,7 +267,10 @@ def load_inventory(directory: Path | str) -> Inventory:
     trees = {name: _read_yaml(root / name) for name in INVENTORY_FILES}
     defaults_path = root / "defaults.yaml"
     defaults = _validate(
-        DefaultsEntry, defaults_path, CommentedMap({"defaults": trees["defaults.yaml"]}), "defaults",
+        DefaultsEntry,
+        defaults_path,
+        CommentedMap({"defaults": trees["defaults.yaml"]}),
+        "defaults",
         trees["defaults.yaml"],
     ).data
     groups_path = root / "groups.yaml"
@@ -288,7 +291,9 @@ def load_inventory(directory: Path | str) -> Inventory:
                 else "a host must belong to exactly one site group"
             )
             loc = (str(name), "groups")
-            raise InventoryError(str(hosts_path), _line_of(trees["hosts.yaml"], loc), f"{name}.groups", problem)
+            raise InventoryError(
+                str(hosts_path), _line_of(trees["hosts.yaml"], loc), f"{name}.groups", problem
+            )
         hosts[str(name)] = Host(str(name), str(entry.hostname), sites[site_names[0]], entry.data)
     _check_unique_addresses(hosts, hosts_path, trees["hosts.yaml"])
     return Inventory(root.resolve(), root.resolve().name, sites, hosts, defaults)

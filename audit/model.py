@@ -16,15 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = "1.0"
 
 
-class Status(str, enum.Enum):
-    PASS = "PASS"
+class Status(enum.StrEnum):
+    PASS = "PASS"  # noqa: S105 - a finding status, not a password
     FAIL = "FAIL"
     WARN = "WARN"
     ERROR = "ERROR"
     SKIP = "SKIP"
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     CRITICAL = "critical"
     HIGH = "high"
     MEDIUM = "medium"

@@ -30,7 +30,9 @@ class AuditResult:
     files: dict[str, Path]
 
 
-def write_report_dir(run: Run, out_dir: Path, formats: Sequence[str], lang: str, **context: object) -> AuditResult:
+def write_report_dir(
+    run: Run, out_dir: Path, formats: Sequence[str], lang: str, **context: object
+) -> AuditResult:
     """Render into `out_dir/.<id>.partial`, then rename to `out_dir/<id>` in one step."""
     import reports
 

@@ -190,7 +190,7 @@ REGISTRY = Registry()
 
 def check(
     *,
-    id: str,  # noqa: A002 - the metadata field is called id everywhere in the project
+    id: str,
     title: str,
     severity: Severity,
     controls: Sequence[str],

@@ -85,7 +85,7 @@ def call_with_deadline(func: Callable[[], Sequence[Observation]], seconds: float
     def target() -> None:
         try:
             result.append(func())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:
             error.append(exc)
 
     worker = threading.Thread(target=target, daemon=True)
@@ -134,7 +134,8 @@ class Runner:
                 if not served:
                     continue
                 hosts = tuple(
-                    h for h in self.inventory.hosts.values()
+                    h
+                    for h in self.inventory.hosts.values()
                     if any(c.applies_to.matches(h, h.site) for c in served)
                 )
                 jobs.append(_Job(spec, hosts, CollectContext(self.inventory, self.options, served)))
@@ -219,7 +220,9 @@ class Runner:
             for spec in self.checks:
                 if spec.observes is not kind or not spec.applies_to.matches(host, site):
                     continue
-                outcome = self._outcome(spec, obs, RuleContext(self.inventory, self.options, host, site, index))
+                outcome = self._outcome(
+                    spec, obs, RuleContext(self.inventory, self.options, host, site, index)
+                )
                 if outcome is not None:
                     findings.append(make_finding(spec, obs.target, outcome, self.options.scanner))
         findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
@@ -252,7 +255,5 @@ def make_finding(spec: CheckSpec, target: Target, outcome: Outcome, scanner: str
     )
 
 
-def run_audit(
-    inventory: Inventory, options: RunOptions, observer: RunObserver | None = None
-) -> Run:
+def run_audit(inventory: Inventory, options: RunOptions, observer: RunObserver | None = None) -> Run:
     return Runner(inventory, options, observer=observer).execute()

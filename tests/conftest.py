@@ -32,16 +32,27 @@ def write_inventory_files(
 def make_inventory(tmp_path: Path) -> InventoryFactory:
     """`make_inventory(groups, hosts, defaults=None)` writes YAML files and loads them."""
 
-    def factory(groups: dict[str, Any], hosts: dict[str, Any], defaults: dict[str, Any] | None = None) -> Inventory:
+    def factory(
+        groups: dict[str, Any], hosts: dict[str, Any], defaults: dict[str, Any] | None = None
+    ) -> Inventory:
         return load_inventory(write_inventory_files(tmp_path / "inventory", groups, hosts, defaults))
 
     return factory
 
 
-def site(kind: str = "provincial_dc", level: int = 3, subnets: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+def site(
+    kind: str = "provincial_dc", level: int = 3, subnets: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
     """A site group entry for test inventories."""
-    return {"data": {"kind": kind, "province": "Lab Province", "security_level": level,
-                     "subnets": subnets or [], **extra}}
+    return {
+        "data": {
+            "kind": kind,
+            "province": "Lab Province",
+            "security_level": level,
+            "subnets": subnets or [],
+            **extra,
+        }
+    }
 
 
 def host(address: str, group: str, roles: list[str], **data: Any) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from audit.inventory import load_inventory
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("inventory", help="inventory tools")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    validate = actions.add_parser("validate", help="check an inventory directory; exit 2 with file:line on error")
+    validate = actions.add_parser(
+        "validate", help="check an inventory directory; exit 2 with file:line on error"
+    )
     validate.add_argument("directory", type=Path)
     validate.set_defaults(func=run_validate)
 

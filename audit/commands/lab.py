@@ -40,9 +40,9 @@ def run_lab(args: argparse.Namespace) -> int:
         stopped = lab.stop_background(args.workdir)
         console.print("lab stopped" if stopped else "no lab was running")
     else:
-        state = lab.status(args.workdir)
-        if state is None:
+        running = lab.status(args.workdir)
+        if running is None:
             console.print("lab is not running")
             return 1
-        print_servers(state["servers"], f"lab running (pid {state['pid']})")
+        print_servers(running["servers"], f"lab running (pid {running['pid']})")
     return 0

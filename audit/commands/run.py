@@ -31,26 +31,42 @@ def positive_ports(text: str) -> tuple[int, ...]:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`."""
-    parser.add_argument("--out", type=Path, default=Path("reports-out"), help="report directory (one sub-directory per run)")
-    parser.add_argument("--workers", type=int, default=8, help="hosts audited in parallel (default 8)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network operation (default 10)")
     parser.add_argument(
-        "--fail-on", choices=[s.value for s in Severity], default=Severity.HIGH.value,
+        "--out", type=Path, default=Path("reports-out"), help="report directory (one sub-directory per run)"
+    )
+    parser.add_argument("--workers", type=int, default=8, help="hosts audited in parallel (default 8)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per network operation (default 10)"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=[s.value for s in Severity],
+        default=Severity.HIGH.value,
         help="exit 1 when a FAIL at or above this severity exists (default high)",
     )
-    parser.add_argument("--check", action="append", dest="checks", metavar="ID", help="only this check (repeatable)")
-    parser.add_argument("--ports", type=positive_ports, default=(), help="extra TCP ports to scan, e.g. 8443,9000")
+    parser.add_argument(
+        "--check", action="append", dest="checks", metavar="ID", help="only this check (repeatable)"
+    )
+    parser.add_argument(
+        "--ports", type=positive_ports, default=(), help="extra TCP ports to scan, e.g. 8443,9000"
+    )
     parser.add_argument("--service-detection", action="store_true", help="nmap -sV service/version detection")
     parser.add_argument("--allow-wide-scope", action="store_true", help="allow site subnets wider than /22")
     parser.add_argument("--state-dir", type=Path, default=None, help="pinned host keys, history, lock")
-    parser.add_argument("--lang", choices=["vi", "en"], default=None, help="report language (default: inventory's)")
-    parser.add_argument("--format", action="append", dest="formats", choices=FORMATS, help="output formats (default all)")
+    parser.add_argument(
+        "--lang", choices=["vi", "en"], default=None, help="report language (default: inventory's)"
+    )
+    parser.add_argument(
+        "--format", action="append", dest="formats", choices=FORMATS, help="output formats (default all)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="audit an inventory and write reports")
-    parser.add_argument("inventory", type=Path, help="inventory directory (hosts.yaml, groups.yaml, defaults.yaml)")
+    parser.add_argument(
+        "inventory", type=Path, help="inventory directory (hosts.yaml, groups.yaml, defaults.yaml)"
+    )
     add_run_arguments(parser)
     parser.set_defaults(func=run_command)
 
@@ -86,7 +102,8 @@ def print_summary(result: AuditResult) -> None:
         table.add_column(status.value, justify="right")
     for severity in Severity:
         counts = [
-            sum(1 for f in result.run.findings if f.severity is severity and f.status is status) for status in Status
+            sum(1 for f in result.run.findings if f.severity is severity and f.status is status)
+            for status in Status
         ]
         table.add_row(severity.value, *(str(c) for c in counts))
     console.print(table)

@@ -96,9 +96,15 @@ class LabPki:
             .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                    encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -137,9 +143,7 @@ class LabPki:
             .not_valid_after(start + valid_for)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(
-                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-            )
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         )
         if not self_signed:
             builder = builder.add_extension(
@@ -149,7 +153,9 @@ class LabPki:
             builder = builder.add_extension(ext, critical=False)
         signer = key if self_signed else authority.key
         cert = builder.sign(signer, hashes.SHA256())
-        chain = [cert] if self_signed or authority is not self.intermediate else [cert, self.intermediate.cert]
+        chain = (
+            [cert] if self_signed or authority is not self.intermediate else [cert, self.intermediate.cert]
+        )
         return IssuedCert(
             cert=cert,
             key=key,

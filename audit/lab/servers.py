@@ -6,6 +6,7 @@ modules beside this one; these are the shared basics.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import socketserver
@@ -41,7 +42,12 @@ class LabServer:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "address": self.address, "port": self.port, "description": self.description}
+        return {
+            "name": self.name,
+            "address": self.address,
+            "port": self.port,
+            "description": self.description,
+        }
 
 
 class _ThreadingServer(socketserver.ThreadingTCPServer):
@@ -67,10 +73,8 @@ class SocketServerBase(LabServer):
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
-                try:
+                with contextlib.suppress(OSError, ssl.SSLError):
                     outer.handle(self.request)
-                except (OSError, ssl.SSLError):
-                    pass
 
         self._server = _ThreadingServer((self.address, self.port), Handler)
         threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True).start()
@@ -86,7 +90,9 @@ class SocketServerBase(LabServer):
 class BannerListener(SocketServerBase):
     """Accepts TCP, optionally sends a banner, then holds the connection until the client leaves."""
 
-    def __init__(self, name: str, address: str, port: int, banner: bytes = b"", description: str = "") -> None:
+    def __init__(
+        self, name: str, address: str, port: int, banner: bytes = b"", description: str = ""
+    ) -> None:
         super().__init__(name, address, port, description or "TCP listener")
         self.banner = banner
 
@@ -112,7 +118,9 @@ class SilentListener(BannerListener):
 class GarbageListener(SocketServerBase):
     """Answers every connection with bytes no protocol expects, then closes."""
 
-    def __init__(self, name: str, address: str, port: int, payload: bytes = b"\x00\xffGARBAGE\r\n" * 64) -> None:
+    def __init__(
+        self, name: str, address: str, port: int, payload: bytes = b"\x00\xffGARBAGE\r\n" * 64
+    ) -> None:
         super().__init__(name, address, port, "accepts TCP, sends garbage, closes")
         self.payload = payload
 

@@ -44,7 +44,9 @@ def test_security_level_out_of_range(inventory_copy: Path) -> None:
         load_inventory(inventory_copy)
     assert caught.value.line == line
     assert caught.value.field == "lab-psc.data.security_level"
-    assert str(caught.value).startswith(f"{inventory_copy / 'groups.yaml'}:{line}: field 'lab-psc.data.security_level':")
+    assert str(caught.value).startswith(
+        f"{inventory_copy / 'groups.yaml'}:{line}: field 'lab-psc.data.security_level':"
+    )
 
 
 def test_unknown_role(inventory_copy: Path) -> None:

@@ -21,10 +21,20 @@ class Dummy(Observation):
     pass
 
 
-def spec(check_id: str = "ABC-001", controls: tuple[str, ...] = ("VN-NET-02",), **changes: object) -> CheckSpec:
+def spec(
+    check_id: str = "ABC-001", controls: tuple[str, ...] = ("VN-NET-02",), **changes: object
+) -> CheckSpec:
     fields: dict[str, object] = dict(
-        id=check_id, title="t", severity=Severity.LOW, family="abc", controls=controls, remediation="r",
-        observes=Dummy, applies_to=AppliesTo(), rule=lambda obs, ctx: None, module="tests",
+        id=check_id,
+        title="t",
+        severity=Severity.LOW,
+        family="abc",
+        controls=controls,
+        remediation="r",
+        observes=Dummy,
+        applies_to=AppliesTo(),
+        rule=lambda obs, ctx: None,
+        module="tests",
     )
     fields.update(changes)
     return CheckSpec(**fields)  # type: ignore[arg-type]
@@ -52,7 +62,7 @@ def test_malformed_metadata_is_refused(changes: dict[str, object], message: str)
         Registry(_loaded=True).add_check(spec(**changes))  # type: ignore[arg-type]
 
 
-PLUGIN = '''
+PLUGIN = """
 from dataclasses import dataclass
 from audit.model import Observation, Outcome, Severity, Status
 from audit.registry import check, collector
@@ -70,7 +80,7 @@ def greet(host, ctx):
        remediation="None needed.", observes=Greeting)
 def greeting_seen(obs, ctx):
     return Outcome(Status.PASS, obs.text)
-'''
+"""
 
 
 def test_third_party_entry_point(tmp_path: Path) -> None:
@@ -85,7 +95,9 @@ def test_third_party_entry_point(tmp_path: Path) -> None:
     (inventory / "groups.yaml").write_text(
         "s:\n  data: {kind: provincial_dc, province: P, security_level: 1}\n"
     )
-    (inventory / "hosts.yaml").write_text("h1:\n  hostname: 127.0.1.240\n  groups: [s]\n  data: {roles: [app_server]}\n")
+    (inventory / "hosts.yaml").write_text(
+        "h1:\n  hostname: 127.0.1.240\n  groups: [s]\n  data: {roles: [app_server]}\n"
+    )
     script = textwrap.dedent(
         f"""
         from audit.inventory import load_inventory
@@ -93,7 +105,8 @@ def test_third_party_entry_point(tmp_path: Path) -> None:
         from audit.registry import REGISTRY
         from audit.runner import run_audit
         run = run_audit(load_inventory({str(inventory)!r}), RunOptions(checks=frozenset({{"ACME-001"}})))
-        print(REGISTRY.checks["ACME-001"].module, [(f.check_id, f.status.value, f.summary) for f in run.findings])
+        seen = [(f.check_id, f.status.value, f.summary) for f in run.findings]
+        print(REGISTRY.checks["ACME-001"].module, seen)
         """
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}

@@ -43,8 +43,18 @@ def make_registry(roles: frozenset[str] = frozenset()) -> Registry:
     registry = Registry(_loaded=True)
     registry.add_collector(CollectorSpec("tst", probe_8080, True, (PortSeen,), __name__))
     registry.add_check(
-        CheckSpec("TST-001", "port 8080 reachable", Severity.HIGH, "tst", ("VN-NET-02",), "open it",
-                  PortSeen, AppliesTo(roles=roles), port_rule, __name__)
+        CheckSpec(
+            "TST-001",
+            "port 8080 reachable",
+            Severity.HIGH,
+            "tst",
+            ("VN-NET-02",),
+            "open it",
+            PortSeen,
+            AppliesTo(roles=roles),
+            port_rule,
+            __name__,
+        )
     )
     return registry
 
@@ -87,6 +97,7 @@ def test_roles_limit_where_a_check_applies(inventory: Inventory) -> None:
 
 
 def test_check_selection(inventory: Inventory) -> None:
-    run = Runner(inventory, RunOptions(timeout=0.3, checks=frozenset({"NOPE-001"})),
-                 registry=make_registry()).execute()
+    run = Runner(
+        inventory, RunOptions(timeout=0.3, checks=frozenset({"NOPE-001"})), registry=make_registry()
+    ).execute()
     assert run.findings == []

@@ -25,12 +25,16 @@ def build(ctx: LabContext) -> list[LabServer]:
     )
     return [
         TlsHttpServer(
-            "core-good-portal", "127.0.1.1", 443,
+            "core-good-portal",
+            "127.0.1.1",
+            443,
             TlsSettings(good.chain_file, good.key_file, http_headers=HSTS),
             "HTTPS portal, valid chain, TLS 1.2-1.3, HSTS",
         ),
         TlsHttpServer(
-            "core-expired-portal", "127.0.1.2", 443,
+            "core-expired-portal",
+            "127.0.1.2",
+            443,
             TlsSettings(expired.chain_file, expired.key_file, http_headers=HSTS),
             "HTTPS portal whose certificate expired 35 days ago",
         ),
