@@ -141,12 +141,18 @@ class Runner:
                 jobs.append(_Job(spec, hosts, CollectContext(self.inventory, self.options, served)))
         return jobs
 
-    def execute(self) -> Run:
+    def execute(self, unreachable: str | None = None) -> Run:
+        """Collect and apply the rules. Given `unreachable` (a reason), collect nothing: every planned check
+        ends ERROR with it, so hosts whose scanner never answered are never silently missing."""
         started = datetime.now(UTC)
         jobs = self.plan()
         per_host_steps = sum(len(j.hosts) for j in jobs if j.spec.per_host)
         self.observer.on_plan(per_host_steps + sum(1 for j in jobs if not j.spec.per_host) + 1)
-        observations = self._collect(jobs)
+        observations = (
+            self._collect(jobs)
+            if unreachable is None
+            else [obs for job in jobs for obs in _failures(job.spec, job.hosts, unreachable)]
+        )
         findings = self._apply_rules(observations)
         self.observer.on_step("rules")
         return Run(
