@@ -95,6 +95,15 @@ class SigningCertsSpec(BaseModel):
     trust_anchors: Path | None = None
     crl_files: tuple[Path, ...] = ()
     pkcs12_password_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
+    # Days before expiry at which SIGN-002 reports; None keeps checks/signing/policy.yaml's windows.
+    warn_days: tuple[int, ...] | None = Field(default=None, min_length=1)
+
+    @field_validator("warn_days")
+    @classmethod
+    def _positive_days(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is not None and any(d <= 0 for d in value):
+            raise ValueError("warning windows are positive numbers of days")
+        return value
 
 
 class SiteData(BaseModel):
