@@ -1,0 +1,87 @@
+"""What travels through the broker: a site task and its result, strict JSON models both ways.
+
+A worker trusts nothing it receives: the task names a site and the run options, never a target; the
+hosts come from the worker's own inventory. The coordinator trusts a result only after validating it
+against these models and the site it asked about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from audit.model import Run, Severity
+from audit.options import RunOptions
+
+RUN_ID_PATTERN = r"^\d{8}T\d{6}Z-[0-9a-f]{6}$"
+DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+LOCAL_OPTIONS = frozenset({"state_dir", "scanner"})
+"""RunOptions each scanner keeps for itself: where its pinned keys live, and its own name."""
+
+_WIRE = ConfigDict(frozen=True, extra="forbid")
+SiteName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class WireOptions(BaseModel):
+    """RunOptions as sent to a scanner: every field but LOCAL_OPTIONS (extra fields are refused)."""
+
+    model_config = _WIRE
+
+    timeout: float = Field(gt=0, le=3600)
+    workers: int = Field(ge=1, le=1024)
+    now: AwareDatetime
+    fail_on: Severity
+    checks: tuple[str, ...] | None
+    extra_ports: tuple[Annotated[int, Field(ge=1, le=65535)], ...]
+    service_detection: bool
+    allow_wide_scope: bool
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _sorted_checks(cls, value: Any) -> Any:
+        return tuple(sorted(value)) if isinstance(value, set | frozenset) else value
+
+    @classmethod
+    def of(cls, options: RunOptions) -> WireOptions:
+        """Fails loudly if RunOptions gains a field this model does not carry."""
+        return cls.model_validate(
+            {f.name: getattr(options, f.name) for f in fields(options) if f.name not in LOCAL_OPTIONS}
+        )
+
+    def to_options(self, *, state_dir: Path, scanner: str, allow_wide_scope: bool) -> RunOptions:
+        """The scanner's RunOptions; a message may narrow the scope but never widen what it allows."""
+        values: dict[str, Any] = dict(self)
+        values["checks"] = None if self.checks is None else frozenset(self.checks)
+        values["allow_wide_scope"] = self.allow_wide_scope and allow_wide_scope
+        return RunOptions(**values, state_dir=state_dir, scanner=scanner)
+
+
+class SiteTask(BaseModel):
+    """Audit one site for one run. `digest` fingerprints the coordinator's view of that site."""
+
+    model_config = _WIRE
+
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    site: SiteName
+    digest: str = Field(pattern=DIGEST_PATTERN)
+    options: WireOptions
+
+
+class SiteResult(BaseModel):
+    """A scanner's answer: the site's Run, or why it could not audit the site."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str = Field(pattern=RUN_ID_PATTERN)
+    site: SiteName
+    scanner: str = Field(min_length=1, max_length=200)
+    run: Run | None = None
+    error: str | None = None
+
+
+def task_id(run_id: str, site: str) -> str:
+    """One task id per (run, site): a second delivery of it is the same task, never a second audit."""
+    return f"p06audit:{run_id}:{site}"
