@@ -11,15 +11,31 @@ from audit.guidance.catalogue import (
     load_catalogue,
     registry_problems,
 )
+from audit.guidance.compliance import (
+    ComplianceReport,
+    ControlResult,
+    ControlStatus,
+    ProvinceCompliance,
+    SiteCompliance,
+    evaluate,
+    site_compliance_percentages,
+)
 
 __all__ = [
     "Catalogue",
     "Citation",
+    "ComplianceReport",
     "Confidence",
     "Control",
+    "ControlResult",
+    "ControlStatus",
     "Document",
     "GuidanceError",
+    "ProvinceCompliance",
+    "SiteCompliance",
     "default_catalogue",
+    "evaluate",
     "load_catalogue",
     "registry_problems",
+    "site_compliance_percentages",
 ]

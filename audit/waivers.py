@@ -1,0 +1,119 @@
+"""Waivers: accepted risks with a reason, an owner and an expiry date, applied when reports render.
+
+A waiver never changes a finding: the report shows a matching FAIL or WARN as WAIVED and counts it
+apart. After its expiry date a waiver no longer applies, so the finding counts again and the
+expired waiver is itself reported (InSpec's lesson: waivers expire; mute lists that never do
+confuse their users).
+
+File format (YAML), referenced by `waivers:` in the inventory's defaults.yaml:
+
+    waivers:
+      - check: NET-004              # check id, shell-style wildcards allowed (SSH-00?)
+        target: "lab-psc/*:22"      # pattern over the finding's target key site/host[:port][#resource]
+        reason: Jump host migration planned for Q1
+        owner: Phòng CNTT — Nguyễn Văn A
+        expires: 2027-03-31         # last day the waiver applies
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.error import MarkedYAMLError
+
+from audit.errors import UsageError
+from audit.inventory import _line_of, _plain
+from audit.model import Finding, Status
+
+WAIVABLE = frozenset({Status.FAIL, Status.WARN})
+
+
+class WaiverError(UsageError):
+    """A waiver file that cannot be read or validated; the message names file, line and field."""
+
+
+class Waiver(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    check: str = Field(pattern=r"^[A-Z0-9*?\[\]-]+$")
+    target: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: date
+
+    def matches(self, finding: Finding) -> bool:
+        return fnmatchcase(finding.check_id, self.check) and fnmatchcase(finding.target.key, self.target)
+
+    def expired_on(self, day: date) -> bool:
+        """The expiry date is the last day the waiver applies."""
+        return day > self.expires
+
+
+class WaiverFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True)
+class WaiverOutcome:
+    """Which findings (by index) a waiver covers, and which waivers are expired or unused."""
+
+    waived: dict[int, Waiver]
+    expired: tuple[tuple[Waiver, int], ...]
+    unused: tuple[Waiver, ...]
+
+
+@dataclass(frozen=True)
+class WaiverSet:
+    waivers: tuple[Waiver, ...] = ()
+    source: str | None = None
+
+    def apply(self, findings: Sequence[Finding], day: date) -> WaiverOutcome:
+        """Match every waivable finding to the first active waiver; report expired and unused ones."""
+        active = [w for w in self.waivers if not w.expired_on(day)]
+        waived: dict[int, Waiver] = {}
+        for index, finding in enumerate(findings):
+            if finding.status not in WAIVABLE:
+                continue
+            waiver = next((w for w in active if w.matches(finding)), None)
+            if waiver is not None:
+                waived[index] = waiver
+        used = set(waived.values())
+        expired = tuple(
+            (w, sum(1 for f in findings if f.status in WAIVABLE and w.matches(f)))
+            for w in self.waivers
+            if w.expired_on(day)
+        )
+        return WaiverOutcome(waived, expired, tuple(w for w in active if w not in used))
+
+
+def load_waivers(path: Path) -> WaiverSet:
+    """Read and validate a waiver file; raise WaiverError naming file:line and the field."""
+    try:
+        tree = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise WaiverError(f"{path}: cannot read the waiver file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise WaiverError(f"{path}: is not UTF-8 text") from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise WaiverError(f"{where}: invalid YAML: {exc.problem or exc}") from None
+    tree = tree if tree is not None else CommentedMap()
+    try:
+        parsed = WaiverFile.model_validate(_plain(tree))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        line = _line_of(tree, tuple(error["loc"]))
+        where = f"{path}:{line}" if line else str(path)
+        field = ".".join(str(p) for p in error["loc"])
+        raise WaiverError(f"{where}: field '{field}': {error['msg']}") from None
+    return WaiverSet(parsed.waivers, str(path))
