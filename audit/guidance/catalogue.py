@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -254,7 +254,7 @@ def default_catalogue() -> Catalogue:
     return load_catalogue()
 
 
-def registry_problems(catalogue: Catalogue, declared: dict[str, Iterable[str]]) -> list[str]:
+def registry_problems(catalogue: Catalogue, declared: Mapping[str, Iterable[str]]) -> list[str]:
     """Disagreements between the catalogue and the checks' own `controls=[...]` declarations.
 
     `declared` maps every registered check id to the controls its decorator names. Empty = agreed.
