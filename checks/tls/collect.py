@@ -61,8 +61,8 @@ COMMANDS_FOR_CHECK: dict[str, frozenset[ScanCommand]] = {
 }
 _EVERYTHING = frozenset(PART_NAMES)
 
-# sslyze's bundled trust stores hold a few historic roots that newer cryptography warns about.
-warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning, module=r"sslyze\.")
+# Trust stores (sslyze's and the system's) hold a few historic roots with non-positive serials.
+warnings.filterwarnings("ignore", message="Parsed a serial number", category=CryptographyDeprecationWarning)
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def probe(address: str, port: int, sni: str | None, timeout: float) -> str | Non
     with sock:
         try:
             sock.sendall(client_hello(sni))
-            first = sock.recv(5)
+            first = sock.recv(_SHOWN_BYTES)
         except TimeoutError:
             return f"accepted TCP but sent no TLS answer within {timeout:g} s"
         except ConnectionResetError:

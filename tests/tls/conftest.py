@@ -113,7 +113,9 @@ class TimedRun:
 
 def timed_run(inventory: Inventory, **options: Any) -> TimedRun:
     started = time.monotonic()
-    run = Runner(inventory, RunOptions(**{"timeout": SCAN_TIMEOUT, "checks": TLS_CHECKS, **options})).execute()
+    run = Runner(
+        inventory, RunOptions(**{"timeout": SCAN_TIMEOUT, "checks": TLS_CHECKS, **options})
+    ).execute()
     return TimedRun(run, time.monotonic() - started)
 
 
