@@ -197,18 +197,32 @@ def province_inventory(directory: Path, routes: dict[str, str], hosts: dict[str,
     return write_inventory_files(directory, groups, entries)
 
 
-def audit_in_subprocess(
-    mode: str, inventory: Path, out: Path, redis: RedisServer, *extra: str, timeout: float = 120
-) -> Run:
-    """`bootstrap national|local`: the Run it wrote (fails the test with its output otherwise)."""
+def start_audit(
+    mode: str, inventory: Path, out: Path, redis: RedisServer, *extra: str
+) -> subprocess.Popen[str]:
+    """`bootstrap national|local` as a subprocess writing its Run as JSON to `out`."""
     args = [*BOOTSTRAP, mode, str(inventory), str(out), *extra]
     if mode == "national":
         args += ["--broker", redis.url]
-    done = subprocess.run(
-        args, cwd=REPO, env=redis.env(out.parent / "state"), capture_output=True, text=True, timeout=timeout
+    return subprocess.Popen(
+        args,
+        cwd=REPO,
+        env=redis.env(out.parent / "state"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert done.returncode == 0, done.stderr[-4000:]
+
+
+def finish_audit(process: subprocess.Popen[str], out: Path, timeout: float = 120) -> Run:
+    """The Run a `start_audit` process wrote (fails the test with its output otherwise)."""
+    _, stderr = process.communicate(timeout=timeout)
+    assert process.returncode == 0, stderr[-4000:]
     return Run.model_validate_json(out.read_text())
+
+
+def audit_in_subprocess(mode: str, inventory: Path, out: Path, redis: RedisServer, *extra: str) -> Run:
+    return finish_audit(start_audit(mode, inventory, out, redis, *extra), out)
 
 
 def tally(run: Run, site_name: str | None = None) -> Counter[tuple[str, str, str, str]]:

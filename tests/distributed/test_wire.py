@@ -1,0 +1,120 @@
+"""What crosses the broker, checked without a broker: options, site tasks, refusals, broker URLs."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from audit.distributed import ScannerWorker, broker_url, redact
+from audit.distributed.sites import site_digest
+from audit.distributed.wire import LOCAL_OPTIONS, SiteResult, SiteTask, WireOptions, task_id
+from audit.distributed.worker import ScannerError
+from audit.errors import UsageError
+from audit.inventory import Inventory
+from audit.model import Severity
+from audit.options import RunOptions
+from tests.conftest import InventoryFactory, host, site
+
+RUN_ID = "20260101T000000Z-abc123"
+SERVICE = [{"port": 8080}]
+
+
+def unusual_options() -> RunOptions:
+    """Every field away from its default, so a field dropped on the way would show."""
+    return RunOptions(
+        timeout=3.5,
+        workers=3,
+        state_dir=Path("/coordinator/state"),
+        now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        fail_on=Severity.MEDIUM,
+        checks=frozenset({"NET-001", "TLS-002"}),
+        extra_ports=(8443, 9000),
+        service_detection=True,
+        allow_wide_scope=True,
+        scanner="coordinator",
+    )
+
+
+def test_every_run_option_reaches_the_scanner_except_its_own_state_and_name() -> None:
+    sent = unusual_options()
+    wire = WireOptions.model_validate_json(WireOptions.of(sent).model_dump_json())
+    received = wire.to_options(state_dir=Path("/scanner/state"), scanner="qa@host", allow_wide_scope=True)
+
+    assert {f.name for f in fields(RunOptions)} == set(WireOptions.model_fields) | LOCAL_OPTIONS
+    assert received == replace(sent, state_dir=Path("/scanner/state"), scanner="qa@host")
+
+
+def test_a_message_cannot_widen_the_scope_a_scanner_allows() -> None:
+    wire = WireOptions.of(unusual_options())
+    received = wire.to_options(state_dir=Path("/s"), scanner="qa@host", allow_wide_scope=False)
+    assert received.allow_wide_scope is False
+
+
+@pytest.fixture
+def scanner_inventory(make_inventory: InventoryFactory) -> Inventory:
+    return make_inventory(
+        {"prov-a": site(scanner="qa"), "prov-b": site(scanner="qb")},
+        {
+            "a-app": host("127.0.8.201", "prov-a", ["app_server"], services=SERVICE),
+            "b-app": host("127.0.8.211", "prov-b", ["app_server"], services=SERVICE),
+        },
+    )
+
+
+def request(inventory: Inventory, site_name: str, **changes: object) -> dict[str, object]:
+    task = SiteTask(
+        run_id=RUN_ID,
+        site=site_name,
+        digest=site_digest(inventory, site_name),
+        options=WireOptions.of(RunOptions(timeout=1)),
+    )
+    return {**task.model_dump(mode="json"), **changes}
+
+
+def refusal(scanner: ScannerWorker, payload: dict[str, object]) -> str | None:
+    answer = SiteResult.model_validate(scanner.audit(payload, task_id(RUN_ID, str(payload["site"]))))
+    assert answer.run is None
+    return answer.error
+
+
+def test_scanner_refuses_tasks_that_are_malformed_or_not_its_own(
+    scanner_inventory: Inventory, tmp_path: Path
+) -> None:
+    scanner = ScannerWorker(scanner_inventory, "qa", "qa@lab", tmp_path)
+    with pytest.raises(ScannerError, match="malformed"):
+        scanner.audit(request(scanner_inventory, "prov-a", targets=["10.0.0.1"]), task_id(RUN_ID, "prov-a"))
+    with pytest.raises(ScannerError, match="does not match"):
+        scanner.audit(request(scanner_inventory, "prov-a"), task_id(RUN_ID, "prov-b"))
+    assert "not in this scanner's inventory" in str(
+        refusal(scanner, request(scanner_inventory, "prov-a", site="prov-z"))
+    )
+    assert "routes site 'prov-b' to queue 'qb', not 'qa'" in str(
+        refusal(scanner, request(scanner_inventory, "prov-b"))
+    )
+
+
+def test_scanner_with_another_copy_of_a_site_refuses_it(
+    scanner_inventory: Inventory, make_inventory: InventoryFactory, tmp_path: Path
+) -> None:
+    """Given the national inventory moved a host, a scanner with the old copy does not audit the old one."""
+    national = make_inventory(
+        {"prov-a": site(scanner="qa")},
+        {"a-app": host("127.0.8.205", "prov-a", ["app_server"], services=SERVICE)},
+    )
+    scanner = ScannerWorker(scanner_inventory, "qa", "qa@lab", tmp_path)
+    assert "differ from the coordinator's" in str(refusal(scanner, request(national, "prov-a")))
+
+
+def test_broker_password_comes_from_its_own_variable_and_is_never_shown() -> None:
+    env = {"P06AUDIT_BROKER_URL": "redis://127.0.0.1:6390/0", "P06AUDIT_BROKER_PASSWORD": "p@ss/w:rd"}
+    url = broker_url(None, env)
+    assert url == "redis://:p%40ss%2Fw%3Ard@127.0.0.1:6390/0"
+    assert "p%40ss" not in redact(url) and "rd@" not in redact(url)
+    assert broker_url("redis://:given@127.0.0.1:1/0", env) == "redis://:given@127.0.0.1:1/0"
+    with pytest.raises(UsageError, match="no broker given"):
+        broker_url(None, {})
+    with pytest.raises(UsageError, match="must look like redis://"):
+        broker_url("amqp://guest:secret@127.0.0.1//", {})
