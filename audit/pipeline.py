@@ -9,11 +9,14 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from audit import history
 from audit.inventory import Inventory
+from audit.lock import run_lock
 from audit.model import Run, Severity, Status
+from audit.notify import NotifyConfig, send_digest
 from audit.options import RunOptions
 from audit.runner import RunObserver, run_audit
 
@@ -28,6 +31,7 @@ class AuditResult:
     run: Run
     report_dir: Path
     files: dict[str, Path]
+    history_error: str | None = None
 
 
 def write_report_dir(
@@ -61,6 +65,18 @@ def audit_to_reports(
     formats: Sequence[str],
     lang: str,
     observer: RunObserver | None = None,
+    *,
+    db_url: str | None = None,
+    notify: NotifyConfig | None = None,
 ) -> AuditResult:
-    run = run_audit(inventory, options, observer)
-    return write_report_dir(run, out_dir, formats, lang)
+    """Under the state dir's run lock: audit, record in history, write reports, then mail the digest."""
+    with run_lock(options.state_dir):
+        history.prepare(options, db_url)
+        run = run_audit(inventory, options, observer)
+        recorded = history.record(run, options, db_url)
+        result = write_report_dir(
+            run, out_dir, formats, lang, previous=recorded.previous, trend=recorded.trend
+        )
+        if notify is not None:
+            send_digest(run, recorded.previous, notify, lang, report=result.report_dir)
+    return replace(result, history_error=recorded.error)

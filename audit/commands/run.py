@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from audit.errors import UsageError
+from audit.history import HistoryError
 from audit.inventory import load_inventory
 from audit.model import Severity, Status
+from audit.notify import find_notify_config
 from audit.options import RunOptions, default_state_dir
 from audit.pipeline import AuditResult, audit_to_reports, exit_code
 from audit.progress import ProgressObserver
@@ -60,6 +62,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", action="append", dest="formats", choices=FORMATS, help="output formats (default all)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--db", metavar="URL", help="history database URL or SQLite file (default: state dir)"
+    )
+    parser.add_argument(
+        "--notify", type=Path, help="SMTP digest settings (default: notify.yaml in the inventory)"
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -91,7 +99,16 @@ def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResul
     options = options_from(args)
     lang = args.lang or inventory.defaults.language
     with ProgressObserver(enabled=not args.no_progress) as progress:
-        return audit_to_reports(inventory, options, args.out, args.formats or FORMATS, lang, progress)
+        return audit_to_reports(
+            inventory,
+            options,
+            args.out,
+            args.formats or FORMATS,
+            lang,
+            progress,
+            db_url=args.db,
+            notify=find_notify_config(inventory.directory, args.notify),
+        )
 
 
 def print_summary(result: AuditResult) -> None:
@@ -114,4 +131,6 @@ def print_summary(result: AuditResult) -> None:
 def run_command(args: argparse.Namespace) -> int:
     result = audit_inventory(args, args.inventory)
     print_summary(result)
+    if result.history_error:
+        return HistoryError.exit_code
     return exit_code(result.run, Severity(args.fail_on))
