@@ -1,1 +1,5 @@
-"""host check family (being built)."""
+"""Host family: authenticated checks over SSH (effective sshd settings, clock, logs, firewall, updates)."""
+
+from checks.host import collect, rules
+
+__all__ = ["collect", "rules"]
