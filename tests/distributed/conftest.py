@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -100,6 +102,64 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+POSTGRES_USER = "p06audit"
+
+
+def postgres_bin() -> Path:
+    """The newest installed PostgreSQL's binaries (Debian: /usr/lib/postgresql/<major>/bin)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        raise RuntimeError("PostgreSQL is not installed (Debian package 'postgresql')")
+    return found[-1].parent
+
+
+def as_postgres_user() -> list[str]:
+    """initdb and the server refuse to run as root; root (as in CI) runs them as `postgres`."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 with password (SCRAM) login; its SQLAlchemy URL."""
+    bindir = postgres_bin()
+    root = Path(tempfile.mkdtemp(prefix="p06audit-pg-"))  # under /tmp: pytest's dirs are root-only
+    data, password = root / "data", secrets.token_urlsafe(18)
+    (root / "pwfile").write_text(password)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        shutil.chown(root / "pwfile", "postgres", "postgres")
+    port = free_port(5440)
+    run_as = as_postgres_user()
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            POSTGRES_USER,
+            "-A",
+            "scram-sha-256",
+            f"--pwfile={root / 'pwfile'}",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root}"
+    pg_ctl = [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
+    subprocess.run(
+        [*pg_ctl, "-l", str(root / "server.log"), "-o", server, "start"], check=True, capture_output=True
+    )
+    try:
+        yield f"postgresql://{POSTGRES_USER}:{password}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "fast", "stop"], check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass
