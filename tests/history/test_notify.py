@@ -6,19 +6,14 @@ receives exactly those items, in both parts, with remote text escaped in the HTM
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from audit.errors import InventoryError
@@ -26,23 +21,11 @@ from audit.lab.pki import LabPki
 from audit.model import Severity, Status
 from audit.notify import NotifyConfig, SmtpSettings, find_notify_config, load_notify_config, send_digest
 from tests.history.factory import finding, make_run
+from tests.history.smtp import PORT, Inbox, parts, smtp_server
 
 PLAIN_ADDRESS = "127.0.7.1"
 TLS_ADDRESS = "127.0.7.2"
 DEAD_ADDRESS = "127.0.7.3"
-PORT = 8025
-
-
-@dataclass
-class Inbox:
-    """aiosmtpd handler keeping every accepted message with its envelope and authenticated login."""
-
-    received: list[tuple[str, list[str], EmailMessage, Any]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message, session.auth_data))
-        return "250 Message accepted for delivery"
 
 
 def accept_audit_login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
@@ -52,11 +35,8 @@ def accept_audit_login(server: Any, session: Any, envelope: Any, mechanism: str,
 
 @pytest.fixture
 def plain_server() -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname=PLAIN_ADDRESS, port=PORT)
-    controller.start()
-    yield inbox
-    controller.stop()
+    with smtp_server(PLAIN_ADDRESS) as inbox:
+        yield inbox
 
 
 @pytest.fixture(scope="module")
@@ -69,19 +49,9 @@ def starttls_server(pki: LabPki) -> Iterator[Inbox]:
     issued = pki.issue_server("smtp-starttls", ["mail.lab.p06.test"], ip_addresses=[TLS_ADDRESS])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(issued.chain_file, issued.key_file)
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname=TLS_ADDRESS,
-        port=PORT,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=accept_audit_login,
-        auth_required=True,
-    )
-    controller.start()
-    yield inbox
-    controller.stop()
+    options = {"tls_context": context, "require_starttls": True, "authenticator": accept_audit_login}
+    with smtp_server(TLS_ADDRESS, auth_required=True, **options) as inbox:
+        yield inbox
 
 
 def config(address: str, **smtp: Any) -> NotifyConfig:
@@ -144,13 +114,6 @@ CURRENT = make_run(
         ),
     ],
 )
-
-
-def parts(message: EmailMessage) -> tuple[str, str]:
-    text = message.get_body(("plain",))
-    html = message.get_body(("html",))
-    assert text is not None and html is not None
-    return text.get_content(), html.get_content()
 
 
 def test_vietnamese_digest_lists_exactly_the_new_items_in_text_and_escaped_html(plain_server: Inbox) -> None:
