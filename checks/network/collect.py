@@ -1,0 +1,274 @@
+"""The network family's batched I/O: one nmap process per site, then HTTP redirect probes.
+
+Each site is swept by ONE python-nmap invocation covering its declared hosts and its subnets, with
+a TCP connect scan (no root needed) over an explicit port set: every port the policy judges, the
+ports the inventory declares, and the operator's extra ports. Targets pass the scope guard first.
+Sites are swept a few at a time so a province's fragile networks never see a burst from us.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import nmap
+
+from audit.errors import ScopeError
+from audit.inventory import Host, Site
+from audit.model import CollectionFailed, Observation, Target
+from audit.registry import CollectContext, collector
+from audit.runner import host_target
+from audit.scope import parse_address, parse_network, parse_ports, require_program, scan_targets
+from checks.network.observations import HostPorts, HttpProbe, PortSeen, SubnetSweep, UnmanagedAddress
+from checks.network.policy import load_policy
+from checks.network.rules import FAMILY
+
+log = logging.getLogger(__name__)
+
+PARALLEL_SITES = 4
+HOST_TIMEOUT_FACTOR = 3
+DETECTION_TIMEOUT_FACTOR = 6
+SWEEP_BUDGET_FACTOR = 25
+SUBNET_CHECK = "NET-005"
+HTTP_READ_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """What one nmap invocation covers: a site's hosts and subnets, and the ports to try."""
+
+    site: Site
+    hosts: tuple[Host, ...]
+    subnets: tuple[str, ...]
+    ports: tuple[int, ...]
+
+
+@collector(family=FAMILY, produces=[HostPorts, SubnetSweep])
+def collect_network(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
+    """Sweep every site that has hosts to scan or subnets to discover, a few sites at a time."""
+    nmap_path = require_program("nmap", "nmap")
+    plans = plan_sites(hosts, ctx)
+    deadline = time.monotonic() + ctx.options.timeout * SWEEP_BUDGET_FACTOR
+    with ThreadPoolExecutor(max_workers=PARALLEL_SITES) as pool:
+        swept = pool.map(lambda plan: sweep_site(plan, nmap_path, ctx, deadline), plans)
+        return [obs for site_obs in swept for obs in site_obs]
+
+
+def plan_sites(hosts: Sequence[Host], ctx: CollectContext) -> list[SitePlan]:
+    policy_ports = load_policy().scan_ports() | set(ctx.options.extra_ports)
+    plans = []
+    for site in ctx.inventory.sites.values():
+        site_hosts = tuple(h for h in hosts if h.site.name == site.name)
+        subnets = tuple(str(n) for n in site.data.subnets) if ctx.wants(SUBNET_CHECK) else ()
+        if not site_hosts and not subnets:
+            continue
+        declared = {p for h in site_hosts for p in h.declared_ports}
+        plans.append(SitePlan(site, site_hosts, subnets, tuple(sorted(policy_ports | declared))))
+    return plans
+
+
+def sweep_site(plan: SitePlan, nmap_path: str, ctx: CollectContext, deadline: float) -> list[Observation]:
+    """One site's observations; whatever goes wrong becomes CollectionFailed with the reason."""
+    observed: list[Observation] = []
+    hosts: list[Host] = []
+    for host in plan.hosts:
+        try:
+            parse_address(host.address)
+            hosts.append(host)
+        except ScopeError as exc:
+            observed.append(_failed(host_target(host), HostPorts, str(exc)))
+    subnets: tuple[str, ...] = ()
+    try:
+        subnets = tuple(str(parse_network(s, allow_wide=ctx.options.allow_wide_scope)) for s in plan.subnets)
+    except ScopeError as exc:
+        observed.append(_failed(_site_target(plan.site), SubnetSweep, str(exc)))
+    if not hosts and not subnets:
+        return observed
+    try:
+        ports = parse_ports(plan.ports)
+        targets = scan_targets([h.address for h in hosts], subnets, allow_wide=ctx.options.allow_wide_scope)
+        result = run_nmap(nmap_path, targets, ports, ctx, deadline)
+    except (ScopeError, nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
+        reason = f"nmap sweep of site {plan.site.name} failed: {exc}"
+        log.warning(reason)
+        observed += [_failed(host_target(h), HostPorts, reason) for h in hosts]
+        if subnets:
+            observed.append(_failed(_site_target(plan.site), SubnetSweep, reason))
+        return observed
+    detection = ctx.options.service_detection
+    observed += _host_observations(hosts, result, ports, detection, ctx)
+    if subnets:
+        known = {h.address for h in ctx.inventory.hosts.values()}
+        observed += _subnet_observations(plan.site, subnets, result, ports, known, detection)
+    return observed
+
+
+def nmap_arguments(ctx: CollectContext) -> list[str]:
+    """Connect scan, no ping (declared hosts are scanned even if they drop probes), no DNS lookups.
+
+    `-d` makes nmap list every port rather than folding closed ones into a count, so a declared
+    port's state is known and a host nmap gave up on is recognisable by its missing ports.
+    """
+    args = ["-sT", "-Pn", "-n", "-d", "--max-retries", "2", "--host-timeout", f"{host_timeout(ctx):.0f}s"]
+    if ctx.options.service_detection:
+        banner_wait = f"banner.timeout={ctx.options.timeout:g}s"
+        args += ["-sV", "--version-light", "--script", "banner", "--script-args", banner_wait]
+    return args
+
+
+def host_timeout(ctx: CollectContext) -> float:
+    """nmap gives up on one host after this long; service detection needs several probe rounds."""
+    factor = DETECTION_TIMEOUT_FACTOR if ctx.options.service_detection else HOST_TIMEOUT_FACTOR
+    return max(1.0, ctx.options.timeout * factor)
+
+
+def run_nmap(
+    nmap_path: str, targets: Sequence[str], ports: Sequence[int], ctx: CollectContext, deadline: float
+) -> nmap.PortScanner:
+    """The site's single nmap process. Every word is a validated address, a number or a constant."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 1:
+        raise nmap.PortScannerTimeout("no time left in the network sweep's budget before this site")
+    scanner = nmap.PortScanner(nmap_search_path=(nmap_path,))
+    scanner.scan(
+        hosts=" ".join(targets),
+        ports=",".join(str(p) for p in ports),
+        arguments=" ".join(nmap_arguments(ctx)),
+        timeout=remaining,
+    )
+    errors = scanner.scaninfo().get("error")
+    if errors and not scanner.all_hosts():
+        raise nmap.PortScannerError(" ".join(str(e).strip() for e in errors))
+    return scanner
+
+
+def _ports_of(result: nmap.PortScanner, address: str, detection: bool) -> dict[int, PortSeen]:
+    if address not in result.all_hosts():
+        return {}
+    tcp: dict[int, dict[str, Any]] = result[address].get("tcp", {})
+    return {port: _port_seen(port, info, detection) for port, info in tcp.items()}
+
+
+def _port_seen(port: int, info: dict[str, Any], detection: bool) -> PortSeen:
+    banner = str(info.get("script", {}).get("banner", "")).strip()
+    return PortSeen(
+        port=port,
+        state=str(info.get("state", "")),
+        service=str(info.get("name", "")),
+        product=str(info.get("product", "")),
+        version=str(info.get("version", "")),
+        extra_info=str(info.get("extrainfo", "")),
+        banner=banner,
+        detected=detection and info.get("state") == "open",
+    )
+
+
+def _host_observations(
+    hosts: Iterable[Host],
+    result: nmap.PortScanner,
+    ports: tuple[int, ...],
+    detection: bool,
+    ctx: CollectContext,
+) -> list[Observation]:
+    observed: list[Observation] = []
+    scans: list[tuple[Host, dict[int, PortSeen]]] = []
+    for host in hosts:
+        seen = _ports_of(result, host.address, detection)
+        missing = set(ports) - set(seen)
+        if missing:
+            reason = (
+                f"nmap returned no result for {len(missing)} of {len(ports)} ports of {host.address} "
+                f"(host timeout {host_timeout(ctx):.0f} s reached, or the scan was aborted)"
+            )
+            observed.append(_failed(host_target(host), HostPorts, reason))
+        else:
+            scans.append((host, seen))
+    probes = _http_probes(scans, ctx)
+    for host, seen in scans:
+        observed.append(
+            HostPorts(
+                target=host_target(host),
+                scanned=ports,
+                ports=tuple(seen[p] for p in ports),
+                service_detection=detection,
+                http=probes.get(host.name, ()),
+            )
+        )
+    return observed
+
+
+def _subnet_observations(
+    site: Site,
+    subnets: tuple[str, ...],
+    result: nmap.PortScanner,
+    ports: tuple[int, ...],
+    known: set[str],
+    detection: bool,
+) -> list[Observation]:
+    networks = [parse_network(s, allow_wide=True) for s in subnets]
+    found: list[Observation] = []
+    for address in sorted(result.all_hosts(), key=parse_address):
+        inside = any(parse_address(address) in n for n in networks)
+        if address in known or not inside:
+            continue
+        open_ports = tuple(p for p in _ports_of(result, address, detection).values() if p.is_open)
+        if open_ports:
+            target = Target(site=site.name, address=address)
+            found.append(SubnetSweep(target, subnets, ports, UnmanagedAddress(address, open_ports)))
+    return found or [SubnetSweep(_site_target(site), subnets, ports, None)]
+
+
+def _http_probes(
+    scans: list[tuple[Host, dict[int, PortSeen]]], ctx: CollectContext
+) -> dict[str, tuple[HttpProbe, ...]]:
+    """GET / on the open plain-HTTP ports of the roles that must redirect to HTTPS."""
+    rule = load_policy().http_redirect
+    wanted = [
+        (host, port)
+        for host, seen in scans
+        if host.roles & {r.value for r in rule.roles}
+        for port in rule.ports
+        if port in seen and seen[port].is_open
+    ]
+    if not wanted:
+        return {}
+    with ThreadPoolExecutor(max_workers=ctx.options.workers) as pool:
+        answers = list(pool.map(lambda hp: fetch_root(hp[0], hp[1], ctx.options.timeout), wanted))
+    probes: dict[str, tuple[HttpProbe, ...]] = {}
+    for (host, _), probe in zip(wanted, answers, strict=True):
+        probes[host.name] = (*probes.get(host.name, ()), probe)
+    return probes
+
+
+def fetch_root(host: Host, port: int, timeout: float) -> HttpProbe:
+    """One `GET /` without following redirects; the answer's status and Location are all we keep."""
+    name = next((t.sni for t in host.data.tls if t.sni), None) or _host_header(host.address)
+    connection = http.client.HTTPConnection(host.address, port, timeout=timeout)
+    try:
+        connection.request(
+            "GET", "/", headers={"Host": name, "User-Agent": "p06audit", "Connection": "close"}
+        )
+        response = connection.getresponse()
+        response.read(HTTP_READ_LIMIT)
+        return HttpProbe(port, response.status, (response.getheader("Location") or "")[:500])
+    except (OSError, http.client.HTTPException) as exc:
+        return HttpProbe(port, error=f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        connection.close()
+
+
+def _host_header(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def _site_target(site: Site) -> Target:
+    return Target(site=site.name, resource="subnets")
+
+
+def _failed(target: Target, expected: type[Observation], reason: str) -> CollectionFailed:
+    return CollectionFailed(target=target, expected=expected, reason=reason)
