@@ -23,19 +23,16 @@ from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError
+from pydantic import BaseModel, ConfigDict, Field
 
-from audit.errors import UsageError
-from audit.inventory import _line_of, _plain
+from audit.errors import ConfigFileError
 from audit.model import Finding, Status
+from audit.yamlfile import read_yaml, validate_node
 
 WAIVABLE = frozenset({Status.FAIL, Status.WARN})
 
 
-class WaiverError(UsageError):
+class WaiverError(ConfigFileError):
     """A waiver file that cannot be read or validated; the message names file, line and field."""
 
 
@@ -97,23 +94,5 @@ class WaiverSet:
 
 def load_waivers(path: Path) -> WaiverSet:
     """Read and validate a waiver file; raise WaiverError naming file:line and the field."""
-    try:
-        tree = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise WaiverError(f"{path}: cannot read the waiver file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise WaiverError(f"{path}: is not UTF-8 text") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise WaiverError(f"{where}: invalid YAML: {exc.problem or exc}") from None
-    tree = tree if tree is not None else CommentedMap()
-    try:
-        parsed = WaiverFile.model_validate(_plain(tree))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        line = _line_of(tree, tuple(error["loc"]))
-        where = f"{path}:{line}" if line else str(path)
-        field = ".".join(str(p) for p in error["loc"])
-        raise WaiverError(f"{where}: field '{field}': {error['msg']}") from None
+    parsed = validate_node(WaiverFile, path, read_yaml(path, WaiverError), error=WaiverError)
     return WaiverSet(parsed.waivers, str(path))
