@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
+
+Executor = Callable[[Inventory, RunOptions, RunObserver | None], Run]
+"""How the sites get audited: `run_audit` here, or `audit.distributed.choose_executor("celery", ...)`."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,12 @@ def audit_to_reports(
     *,
     db_url: str | None = None,
     notify: NotifyConfig | None = None,
+    execute: Executor = run_audit,
 ) -> AuditResult:
     """Under the state dir's run lock: audit, record in history, write reports, then mail the digest."""
     with run_lock(options.state_dir):
         history.prepare(options, db_url)
-        run = run_audit(inventory, options, observer)
+        run = execute(inventory, options, observer)
         recorded = history.record(run, options, db_url)
         result = write_report_dir(
             run, out_dir, formats, lang, previous=recorded.previous, trend=recorded.trend

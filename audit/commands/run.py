@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from audit.distributed import ENV_BROKER_PASSWORD, ENV_BROKER_URL, EXECUTORS, choose_executor
 from audit.errors import UsageError
 from audit.history import HistoryError
 from audit.inventory import load_inventory
@@ -68,6 +69,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--notify", type=Path, help="SMTP digest settings (default: notify.yaml in the inventory)"
     )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="local: audit every site here (default); celery: send each site to its scanner's queue",
+    )
+    parser.add_argument(
+        "--broker",
+        help=f"Celery broker for --executor celery (default ${ENV_BROKER_URL}; "
+        f"its password in ${ENV_BROKER_PASSWORD})",
+    )
+    parser.add_argument(
+        "--deadline", type=float, help="seconds to wait for scanners before their sites end as ERROR"
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -108,6 +123,7 @@ def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResul
             progress,
             db_url=args.db,
             notify=find_notify_config(inventory.directory, args.notify),
+            execute=choose_executor(args.executor, args.broker, args.deadline),
         )
 
 

@@ -7,15 +7,23 @@ The coordinator merges the answers into one `Run` of the same shape as a local r
 """
 
 from audit.distributed.broker import ENV_BROKER_PASSWORD, ENV_BROKER_URL, broker_url, redact
-from audit.distributed.executor import LOCAL_SCANNER, default_deadline, execute_celery
+from audit.distributed.executor import (
+    EXECUTORS,
+    LOCAL_SCANNER,
+    choose_executor,
+    default_deadline,
+    execute_celery,
+)
 from audit.distributed.worker import ScannerWorker, run_worker
 
 __all__ = [
     "ENV_BROKER_PASSWORD",
     "ENV_BROKER_URL",
+    "EXECUTORS",
     "LOCAL_SCANNER",
     "ScannerWorker",
     "broker_url",
+    "choose_executor",
     "default_deadline",
     "execute_celery",
     "redact",

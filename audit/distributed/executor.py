@@ -22,13 +22,21 @@ from celery import Celery, states
 from pydantic import ValidationError
 
 from audit import __version__
-from audit.distributed.broker import TASK_NAME, make_app, redact
+from audit.distributed.broker import TASK_NAME, broker_url, make_app, redact
 from audit.distributed.sites import restrict, site_digest
 from audit.distributed.wire import SiteResult, SiteTask, WireOptions, task_id
 from audit.inventory import Inventory
 from audit.model import Finding, Run
 from audit.options import RunOptions
-from audit.runner import BATCH_DEADLINE_FACTOR, HOST_DEADLINE_FACTOR, Runner, RunObserver, new_run_id
+from audit.pipeline import Executor
+from audit.runner import (
+    BATCH_DEADLINE_FACTOR,
+    HOST_DEADLINE_FACTOR,
+    Runner,
+    RunObserver,
+    new_run_id,
+    run_audit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,18 @@ def execute_celery(
     finally:
         app.close()
     return _merge(run_id, started, inventory, parts)
+
+
+EXECUTORS = ("local", "celery")
+
+
+def choose_executor(kind: str, broker: str | None = None, deadline: float | None = None) -> Executor:
+    """`local` audits every site in this process and needs no broker; `celery` sends each site to
+    the queue of its scanner (broker from `broker` or the environment)."""
+    if kind == "local":
+        return run_audit
+    url = broker_url(broker)
+    return lambda inventory, options, observer: execute_celery(inventory, options, url, deadline, observer)
 
 
 def _step(observer: RunObserver | None, sites: Iterable[str], scanner: str) -> None:

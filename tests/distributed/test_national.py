@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
 import time
 import uuid
 from datetime import UTC, datetime
@@ -20,9 +21,12 @@ from kombu import Connection
 from audit.distributed import broker_url
 from audit.distributed.broker import TASK_NAME
 from audit.distributed.wire import SiteResult
+from audit.history import HistoryStore
 from audit.lab import Lab
 from audit.model import Finding, Run, Severity, SiteInfo, Status, Target
 from tests.distributed.conftest import (
+    BOOTSTRAP,
+    REPO,
     RedisServer,
     Scanners,
     audit_in_subprocess,
@@ -238,3 +242,34 @@ def test_forged_answer_for_another_site_is_not_believed(
         for f in national.findings
     )
     assert national.duration_seconds < 30
+
+
+def test_p06audit_run_with_celery_executor_records_the_national_run_in_postgresql(
+    province_scanners: Scanners, redis_server: RedisServer, postgres_url: str, tmp_path: Path
+) -> None:
+    """The whole command: `p06audit run --executor celery --db postgresql://...` writes the report and
+    the central history, where the run reads back exactly as the scanners produced it."""
+    inventory = subset(tmp_path / "inventory", "prov-a", "prov-b")
+    command = [
+        *BOOTSTRAP, "cli", "run", str(inventory), "--executor", "celery", "--broker", redis_server.url,
+        "--db", postgres_url, "--out", str(tmp_path / "reports"), "--format", "json", "--no-progress",
+        "--timeout", "2", "--state-dir", str(tmp_path / "state"),
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=REPO, env=redis_server.env(tmp_path / "state"), capture_output=True, text=True
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+
+    (report_dir,) = (tmp_path / "reports").iterdir()
+    with HistoryStore(postgres_url, create=False) as store:
+        recorded = store.load(report_dir.name)
+    assert [s.name for s in recorded.sites] == ["prov-a", "prov-b"]
+    assert {(f.site, f.scanner) for f in recorded.findings} == {
+        ("prov-a", "qa-1@lab"),
+        ("prov-b", "qb-1@lab"),
+    }
+    listed = subprocess.run(
+        [*BOOTSTRAP, "cli", "history", "--db", postgres_url], cwd=REPO, capture_output=True, text=True
+    )
+    assert listed.returncode == 0 and recorded.id in listed.stdout
+    assert redis_server.password not in done.stdout + done.stderr
