@@ -13,8 +13,8 @@ class UsageError(AuditError):
     exit_code = 2
 
 
-class InventoryError(UsageError):
-    """An inventory file that is unreadable or invalid; the message names file, line and field."""
+class ConfigFileError(UsageError):
+    """A YAML file (inventory, waivers, notify) that is unreadable or invalid: names file, line, field."""
 
     def __init__(self, path: str, line: int | None, field: str | None, problem: str) -> None:
         self.path = path
@@ -24,6 +24,10 @@ class InventoryError(UsageError):
         where = f"{path}:{line}" if line else path
         what = f" field '{field}':" if field else ""
         super().__init__(f"{where}:{what} {problem}")
+
+
+class InventoryError(ConfigFileError):
+    """An inventory file that is unreadable or invalid."""
 
 
 class ScopeError(UsageError):

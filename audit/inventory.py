@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from ruamel.yaml.comments import CommentedMap
 
 from audit.errors import InventoryError
+from audit.yamlfile import line_of, read_yaml, validate_node
 
 INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
 ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
@@ -211,61 +210,12 @@ class Inventory:
         return [h for h in self.hosts.values() if h.site.name == site]
 
 
-def _read_yaml(path: Path) -> CommentedMap:
+def _read(path: Path) -> CommentedMap:
     if not path.exists():
         if path.name == "defaults.yaml":
             return CommentedMap()
         raise InventoryError(str(path), None, None, "file is missing")
-    try:
-        loaded = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise InventoryError(str(path), line, None, f"invalid YAML: {exc.problem or exc}") from None
-    except UnicodeDecodeError:
-        raise InventoryError(str(path), None, None, "is not UTF-8 text") from None
-    if loaded is None:
-        return CommentedMap()
-    if not isinstance(loaded, CommentedMap):
-        raise InventoryError(str(path), 1, None, "must be a mapping of names to entries")
-    return loaded
-
-
-def _line_of(node: Any, loc: tuple[int | str, ...]) -> int | None:
-    """Line (1-based) of the deepest key in `loc` that exists in the YAML tree."""
-    line: int | None = None
-    for part in loc:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.key(part)[0] + 1
-            node = node[part]
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line = node.lc.item(part)[0] + 1
-            node = node[part]
-        else:
-            break
-    return line
-
-
-def _validate(model: type[BaseModel], path: Path, tree: CommentedMap, name: str, raw: Any) -> Any:
-    try:
-        return model.model_validate(_plain(raw))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = (name, *error["loc"])
-        field = ".".join(str(p) for p in loc)
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "enum":
-            message = f"{message} (got '{error['input']}')"
-        raise InventoryError(str(path), _line_of(tree, loc), field, message) from None
-
-
-def _plain(value: Any) -> Any:
-    """ruamel containers to plain dict/list so pydantic sees ordinary JSON-like data."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return read_yaml(path, InventoryError)
 
 
 def load_inventory(directory: Path | str) -> Inventory:
@@ -273,24 +223,19 @@ def load_inventory(directory: Path | str) -> Inventory:
     root = Path(directory)
     if not root.is_dir():
         raise InventoryError(str(root), None, None, "is not an inventory directory")
-    trees = {name: _read_yaml(root / name) for name in INVENTORY_FILES}
-    defaults_path = root / "defaults.yaml"
-    defaults = _validate(
-        DefaultsEntry,
-        defaults_path,
-        CommentedMap({"defaults": trees["defaults.yaml"]}),
-        "defaults",
-        trees["defaults.yaml"],
+    trees = {name: _read(root / name) for name in INVENTORY_FILES}
+    defaults = validate_node(
+        DefaultsEntry, root / "defaults.yaml", trees["defaults.yaml"], (), InventoryError
     ).data
     groups_path = root / "groups.yaml"
     sites: dict[str, Site] = {}
     for name, raw in trees["groups.yaml"].items():
-        entry = _validate(GroupEntry, groups_path, trees["groups.yaml"], str(name), raw)
+        entry = validate_node(GroupEntry, groups_path, raw, (str(name),), InventoryError)
         sites[str(name)] = Site(str(name), entry.data)
     hosts_path = root / "hosts.yaml"
     hosts: dict[str, Host] = {}
     for name, raw in trees["hosts.yaml"].items():
-        entry = _validate(HostEntry, hosts_path, trees["hosts.yaml"], str(name), raw)
+        entry = validate_node(HostEntry, hosts_path, raw, (str(name),), InventoryError)
         site_names = [g for g in entry.groups if g in sites]
         unknown = [g for g in entry.groups if g not in sites]
         if unknown or len(site_names) != 1:
@@ -301,7 +246,7 @@ def load_inventory(directory: Path | str) -> Inventory:
             )
             loc = (str(name), "groups")
             raise InventoryError(
-                str(hosts_path), _line_of(trees["hosts.yaml"], loc), f"{name}.groups", problem
+                str(hosts_path), line_of(trees["hosts.yaml"], loc), f"{name}.groups", problem
             )
         hosts[str(name)] = Host(str(name), str(entry.hostname), sites[site_names[0]], entry.data)
     _check_unique_addresses(hosts, hosts_path, trees["hosts.yaml"])
@@ -312,7 +257,7 @@ def _check_unique_addresses(hosts: dict[str, Host], path: Path, tree: CommentedM
     seen: dict[str, str] = {}
     for host in hosts.values():
         if host.address in seen:
-            line = _line_of(tree, (host.name, "hostname"))
+            line = line_of(tree, (host.name, "hostname"))
             problem = f"address {host.address} is already used by host '{seen[host.address]}'"
             raise InventoryError(str(path), line, f"{host.name}.hostname", problem)
         seen[host.address] = host.name

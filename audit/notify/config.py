@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from audit.errors import InventoryError
-from audit.inventory import ENV_NAME_PATTERN, _line_of, _plain, _read_yaml
+from audit.errors import ConfigFileError
+from audit.inventory import ENV_NAME_PATTERN
+from audit.yamlfile import read_yaml, validate_node
 
 CONFIG_FILE = "notify.yaml"
 # A bare address: display names and lists are refused so nothing can be smuggled into headers.
@@ -59,15 +60,7 @@ class NotifyConfig(BaseModel):
 
 def load_notify_config(path: Path) -> NotifyConfig:
     """Read and validate a notify file; a relative `ca_file` is relative to the file's directory."""
-    tree = _read_yaml(path)
-    try:
-        config = NotifyConfig.model_validate(_plain(tree))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        field = ".".join(str(part) for part in ("notify", *loc))
-        message = str(error["msg"]).removeprefix("Value error, ")
-        raise InventoryError(str(path), _line_of(tree, loc) or 1, field, message) from None
+    config = validate_node(NotifyConfig, path, read_yaml(path), ("notify",))
     ca_file = config.smtp.ca_file
     if ca_file is not None and not ca_file.is_absolute():
         smtp = config.smtp.model_copy(update={"ca_file": (path.parent / ca_file).resolve()})
@@ -79,7 +72,7 @@ def find_notify_config(inventory_dir: Path, explicit: Path | None = None) -> Not
     """The explicit file if given (it must exist), else `notify.yaml` in the inventory, else None."""
     if explicit is not None:
         if not explicit.is_file():
-            raise InventoryError(str(explicit), None, None, "notification file is missing")
+            raise ConfigFileError(str(explicit), None, None, "notification file is missing")
         return load_notify_config(explicit)
     default = inventory_dir / CONFIG_FILE
     return load_notify_config(default) if default.is_file() else None

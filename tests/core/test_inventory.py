@@ -104,3 +104,11 @@ def test_cli_exit_code_and_single_line(inventory_copy: Path, capsys: pytest.Capt
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert f"groups.yaml:{line}:" in err
+
+
+def test_invalid_defaults_name_line_and_field(inventory_copy: Path) -> None:
+    line = replace_in(inventory_copy / "defaults.yaml", "tls_warn_days: 30", "tls_warn_days: -3")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(inventory_copy)
+    assert caught.value.line == line
+    assert caught.value.field == "data.tls_warn_days"

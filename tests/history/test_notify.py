@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from audit.errors import InventoryError
+from audit.errors import ConfigFileError
 from audit.lab.pki import LabPki
 from audit.model import Severity, Status
 from audit.notify import NotifyConfig, SmtpSettings, find_notify_config, load_notify_config, send_digest
@@ -244,12 +244,12 @@ def test_invalid_notify_files_name_file_line_and_field(
 ) -> None:
     path = tmp_path / "notify.yaml"
     path.write_text(body)
-    with pytest.raises(InventoryError) as error:
+    with pytest.raises(ConfigFileError) as error:
         load_notify_config(path)
     assert error.value.line == line
     assert problem in str(error.value)
 
 
 def test_an_explicit_notify_file_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match="notification file is missing"):
+    with pytest.raises(ConfigFileError, match="notification file is missing"):
         find_notify_config(tmp_path, tmp_path / "elsewhere.yaml")
