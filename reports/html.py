@@ -108,11 +108,11 @@ def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
     rows = sorted((Row(i, f) for i, f in enumerate(doc.findings)), key=_sort_key)
     script = _asset("report.js")
 
-    def cite(control: Control) -> list[dict[str, str]]:
+    def cite(control: Control, level: int | None = None) -> list[dict[str, str]]:
         return [
             {
                 "document": catalogue.documents[c.document].short(lang),
-                "where": c.where(lang),
+                "where": c.where_at(lang, level),
                 "confidence": c.confidence.value,
             }
             for c in catalogue.citations(control, basis.id)
@@ -138,6 +138,7 @@ def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
             catalogue=catalogue,
             cite=cite,
             family_label=family_label,
+            international=lambda control: not catalogue.is_legal(control, basis.id),
             statuses=EFFECTIVE_STATUSES,
             findings=rows,
             top_risks=[r for r in rows if r.effective_status == "FAIL"][:TOP_RISKS],

@@ -8,7 +8,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audit.guidance.catalogue import Catalogue, Confidence, Control, default_catalogue, registry_problems
+from audit.guidance.catalogue import (
+    Catalogue,
+    Confidence,
+    Control,
+    Lang,
+    default_catalogue,
+    registry_problems,
+)
 from audit.registry import REGISTRY
 
 CONFIDENCE_TAG = {Confidence.CONFIRMED: "[P]", Confidence.SECONDARY: "[S]", Confidence.UNCONFIRMED: "[U]"}
@@ -36,9 +43,9 @@ def _levels(control: Control) -> str:
     return text + (" (prop.)" if control.levels_source == "proposed" else "")
 
 
-def _citations(catalogue: Catalogue, control: Control, basis: str, lang: str) -> str:
+def _citations(catalogue: Catalogue, control: Control, basis: str, lang: Lang) -> str:
     return "\n".join(
-        f"{catalogue.documents[c.document].short(lang)}, {c.where(lang)} {CONFIDENCE_TAG[c.confidence]}"  # type: ignore[arg-type]
+        f"{catalogue.documents[c.document].short(lang)}, {c.where_at(lang)} {CONFIDENCE_TAG[c.confidence]}"
         for c in catalogue.citations(control, basis)
     )
 

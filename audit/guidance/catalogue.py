@@ -74,6 +74,10 @@ class Citation(BaseModel):
     where: Text
     confidence: Confidence
 
+    def where_at(self, lang: Lang, level: int | None = None) -> str:
+        """The location text; `{level}` (a per-level clause of a standard) becomes the site's level."""
+        return self.where(lang).replace("{level}", str(level) if level is not None else "N")
+
 
 class Control(BaseModel):
     model_config = _MODEL

@@ -105,6 +105,10 @@ def test_sections_scorecard_citations_and_metadata(tmp_path: Path) -> None:
         assert f'<section id="{section}">' in html
     assert "Circular 39/2017/TT-BTTTT, Annex item 4.2 (TLS v1.2 mandatory)" in html  # a citation of VN-TLS-01
     assert "Controls no automated check can evidence (review by hand)" in html
+    assert "TCVN 11930:2017, level 3, network and server groups" in html  # dc-hue is level 3
+    assert "TCVN 11930:2017, level 2, network and server groups" in html  # psc-hue is level 2
+    ssh02 = html[html.index('<td class="nowrap">VN-SSH-02</td>') :].split("</tr>")[0]
+    assert "international practice" in ssh02  # backed by BSI only, no Vietnamese text
     assert "nmap exited with code 1 on site psc-hue" in html and "0.1.0" in html
     assert run.id in html
 
