@@ -33,6 +33,7 @@ READY_WAIT = 10.0
 KEY_KINDS: dict[str, list[str]] = {
     "ed25519": ["-t", "ed25519"],
     "ecdsa256": ["-t", "ecdsa", "-b", "256"],
+    "rsa1024": ["-t", "rsa", "-b", "1024"],
     "rsa2048": ["-t", "rsa", "-b", "2048"],
     "rsa3072": ["-t", "rsa", "-b", "3072"],
     "dsa": ["-t", "dsa"],

@@ -72,9 +72,8 @@ def load_key(credentials: Credentials) -> paramiko.PKey | None:
             f"SSH key file {path} is encrypted: name its passphrase with key_passphrase_env"
         ) from None
     except (paramiko.SSHException, ValueError, TypeError):
-        raise SecretError(
-            f"SSH key file {path} could not be loaded (wrong passphrase, or not a private key)"
-        ) from None
+        why = "a wrong passphrase" if passphrase else "encrypted? name its passphrase with key_passphrase_env"
+        raise SecretError(f"SSH key file {path} could not be loaded ({why}; or not a private key)") from None
 
 
 def _authenticate(

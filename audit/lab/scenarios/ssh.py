@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.lab.servers import GarbageListener, LabServer, SilentListener
+from audit.lab.servers import BannerListener, GarbageListener, LabServer, SilentListener
 from audit.lab.sshd import HARDENED, LAB_SSH_PORT, SshdServer
 
 if TYPE_CHECKING:
@@ -33,6 +33,18 @@ WEAK = {
     "LogLevel": "ERROR",
 }
 
+# Only what a decade-old appliance speaks: the probe must still read it, and no login may use it.
+LEGACY_ONLY = {
+    "HostKeyAlgorithms": "ssh-rsa",
+    "KexAlgorithms": "diffie-hellman-group1-sha1",
+    "Ciphers": "aes128-cbc,3des-cbc",
+    "MACs": "hmac-sha1,hmac-md5",
+    "PasswordAuthentication": "yes",
+    "KbdInteractiveAuthentication": "no",
+    "PermitRootLogin": "yes",
+    "LogLevel": "VERBOSE",
+}
+
 # Not weak, but outside the recommended sets: every judgement here is WARN.
 MIDDLING = {
     **HARDENED,
@@ -48,6 +60,8 @@ ROTATING_ADDRESS = "127.0.4.3"
 GARBAGE_ADDRESS = "127.0.4.4"
 MIDDLING_ADDRESS = "127.0.4.5"
 SILENT_ADDRESS = "127.0.4.6"
+LEGACY_ADDRESS = "127.0.4.7"
+SSH1_ADDRESS = "127.0.4.8"
 
 
 def build(ctx: LabContext) -> list[LabServer]:
@@ -87,4 +101,12 @@ def build(ctx: LabContext) -> list[LabServer]:
             "OpenSSH with a 2048-bit group, umac-64-etm, an RSA-2048 key and keyboard-interactive",
         ),
         SilentListener("ssh-silent", SILENT_ADDRESS, LAB_SSH_PORT),
+        SshdServer(
+            "ssh-legacy", LEGACY_ADDRESS, ctx.workdir, ["rsa1024"], LEGACY_ONLY,
+            "OpenSSH speaking only group1-sha1, CBC, SHA-1/MD5 MACs and ssh-rsa with an RSA-1024 key",
+        ),
+        BannerListener(
+            "ssh-v1-only", SSH1_ADDRESS, LAB_SSH_PORT, b"SSH-1.5-Cisco-1.25\r\n",
+            "answers with an SSH-1.5 banner (an SSH-1-only device), then nothing",
+        ),
     ]
