@@ -227,15 +227,23 @@ def load_inventory(directory: Path | str) -> Inventory:
     defaults = validate_node(
         DefaultsEntry, root / "defaults.yaml", trees["defaults.yaml"], (), InventoryError
     ).data
-    groups_path = root / "groups.yaml"
+    sites = _load_sites(root / "groups.yaml", trees["groups.yaml"])
+    hosts = _load_hosts(root / "hosts.yaml", trees["hosts.yaml"], sites)
+    return Inventory(root.resolve(), root.resolve().name, sites, hosts, defaults)
+
+
+def _load_sites(path: Path, tree: CommentedMap) -> dict[str, Site]:
     sites: dict[str, Site] = {}
-    for name, raw in trees["groups.yaml"].items():
-        entry = validate_node(GroupEntry, groups_path, raw, (str(name),), InventoryError)
+    for name, raw in tree.items():
+        entry = validate_node(GroupEntry, path, raw, (str(name),), InventoryError)
         sites[str(name)] = Site(str(name), entry.data)
-    hosts_path = root / "hosts.yaml"
+    return sites
+
+
+def _load_hosts(path: Path, tree: CommentedMap, sites: dict[str, Site]) -> dict[str, Host]:
     hosts: dict[str, Host] = {}
-    for name, raw in trees["hosts.yaml"].items():
-        entry = validate_node(HostEntry, hosts_path, raw, (str(name),), InventoryError)
+    for name, raw in tree.items():
+        entry = validate_node(HostEntry, path, raw, (str(name),), InventoryError)
         site_names = [g for g in entry.groups if g in sites]
         unknown = [g for g in entry.groups if g not in sites]
         if unknown or len(site_names) != 1:
@@ -244,13 +252,11 @@ def load_inventory(directory: Path | str) -> Inventory:
                 if unknown
                 else "a host must belong to exactly one site group"
             )
-            loc = (str(name), "groups")
-            raise InventoryError(
-                str(hosts_path), line_of(trees["hosts.yaml"], loc), f"{name}.groups", problem
-            )
+            line = line_of(tree, (str(name), "groups"))
+            raise InventoryError(str(path), line, f"{name}.groups", problem)
         hosts[str(name)] = Host(str(name), str(entry.hostname), sites[site_names[0]], entry.data)
-    _check_unique_addresses(hosts, hosts_path, trees["hosts.yaml"])
-    return Inventory(root.resolve(), root.resolve().name, sites, hosts, defaults)
+    _check_unique_addresses(hosts, path, tree)
+    return hosts
 
 
 def _check_unique_addresses(hosts: dict[str, Host], path: Path, tree: CommentedMap) -> None:

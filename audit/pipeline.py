@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,7 +38,12 @@ class AuditResult:
 
 
 def write_report_dir(
-    run: Run, out_dir: Path, formats: Sequence[str], lang: str, **context: object
+    run: Run,
+    out_dir: Path,
+    formats: Sequence[str],
+    lang: str,
+    previous: Run | None = None,
+    trend: Mapping[str, Sequence[tuple[str, float]]] | None = None,
 ) -> AuditResult:
     """Render into `out_dir/.<id>.partial`, then rename to `out_dir/<id>` in one step."""
     import reports
@@ -48,7 +53,7 @@ def write_report_dir(
     final = out_dir / run.id
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        reports.write_outputs(run, partial, formats=tuple(formats), lang=lang, **context)
+        reports.write_outputs(run, partial, formats=tuple(formats), lang=lang, previous=previous, trend=trend)
         partial.replace(final)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
