@@ -32,6 +32,19 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
 
 
+class RemoteText(sa.types.TypeDecorator[str]):
+    """Text that may quote what a host sent. PostgreSQL text cannot hold NUL, so there a NUL is stored
+    as U+FFFD rather than losing the run (the evidence JSON keeps the exact bytes)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        if value is None or dialect.name != "postgresql":
+            return value
+        return value.replace("\x00", "\ufffd")
+
+
 metadata = sa.MetaData()
 
 schema_version = sa.Table(
@@ -74,17 +87,17 @@ findings = sa.Table(
     sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("ordinal", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("check_id", sa.String(32), nullable=False),
-    sa.Column("target_key", sa.Text, nullable=False),
+    sa.Column("target_key", RemoteText, nullable=False),
     sa.Column("site", sa.String(200), nullable=False),
     sa.Column("host", sa.Text, nullable=True),
     sa.Column("address", sa.String(64), nullable=True),
     sa.Column("port", sa.Integer, nullable=True),
-    sa.Column("resource", sa.Text, nullable=True),
+    sa.Column("resource", RemoteText, nullable=True),
     sa.Column("status", sa.String(8), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
     sa.Column("family", sa.String(32), nullable=False),
     sa.Column("title", sa.Text, nullable=False),
-    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("summary", RemoteText, nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False),
     sa.Column("remediation", sa.Text, nullable=False),
     sa.Column("controls", sa.JSON, nullable=False),

@@ -99,3 +99,21 @@ def test_runs_round_trip_exactly_through_postgresql(new_database: Callable[[], s
         listed = store.runs()
     assert loaded == run
     assert [s.id for s in listed] == [run.id] and listed[0].errors == 1
+
+
+def test_text_a_hostile_host_sent_is_recorded_on_postgresql(new_database: Callable[[], str]) -> None:
+    """Given a finding quoting a host that answered with NUL bytes (which PostgreSQL text cannot
+    hold), the run is still recorded: NUL reads back as U+FFFD in text, and exactly in the evidence."""
+    url = new_database()
+    garbage = "\x00\xffGARBAGE"
+    quoted = finding("NET-007", Status.WARN, summary=f"banner {garbage}", evidence={"banner": garbage})
+    target = quoted.target.model_copy(update={"resource": f"banner:{garbage}"})
+    run = make_run(0, [quoted.model_copy(update={"target": target})])
+    with HistoryStore(url) as store:
+        store.save(run, {})
+        loaded = store.load(run.id)
+    (recorded,) = loaded.findings
+    assert recorded.summary == "banner \ufffd\xffGARBAGE"
+    assert recorded.target.resource == "banner:\ufffd\xffGARBAGE"
+    assert recorded.evidence == {"banner": garbage}
+    assert loaded.model_copy(update={"findings": []}) == run.model_copy(update={"findings": []})
