@@ -135,7 +135,13 @@ FORWARD_PARSERS = {
 
 # --- host firewall -------------------------------------------------------------------------------
 
-_DENIED = ("operation not permitted", "permission denied", "you need to be root", "must be run as root")
+_DENIED = (
+    "operation not permitted",
+    "permission denied",
+    "you need to be root",
+    "must be run as root",
+    "unable to load host key",
+)
 
 
 def needs_root(result: CommandResult) -> bool:
