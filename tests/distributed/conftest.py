@@ -1,165 +1,42 @@
-"""Real Redis (and PostgreSQL) on 127.0.0.1 for the national-scale tests, started and stopped here.
-
-Each server gets its own data directory under a temporary directory and a non-default port; it binds
-127.0.0.1 only and is stopped by its PID at the end of the session. Scanners run as real
-`p06audit worker` subprocesses (through `bootstrap.py`, which adds the `dprobe` test family).
+"""Session fixtures for the national-scale tests: real Redis and PostgreSQL on 127.0.0.1 (started
+here, stopped at the end: `make test` needs no extra step), the `distributed` lab scenario, and
+scanners as real `p06audit worker` subprocesses (through `bootstrap.py`, which adds the `dprobe`
+test family).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import redis
 
-from audit.distributed import ENV_BROKER_PASSWORD
 from audit.lab import Lab
 from audit.model import Run
 from tests.conftest import host, site, write_inventory_files
+from tests.distributed.services import RedisServer, postgres_running, redis_running, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BOOTSTRAP = [sys.executable, "-m", "tests.distributed.bootstrap"]
 SERVICE = [{"port": 8080, "name": "application"}]
 
 
-def free_port(first: int) -> int:
-    """The first port from `first` on that nobody listens on at 127.0.0.1 (another test run may)."""
-    for port in range(first, first + 50):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {first}..{first + 49}")
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
-        time.sleep(0.1)
-
-
-@dataclass
-class RedisServer:
-    port: int
-    password: str
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        """The broker URL as configs hold it: the password travels separately, in the environment."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
-
-    def env(self, state_dir: Path) -> dict[str, str]:
-        return {**os.environ, ENV_BROKER_PASSWORD: self.password, "P06AUDIT_STATE_DIR": str(state_dir)}
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    workdir = tmp_path_factory.mktemp("redis")
-    port = free_port(6390)
-    password = secrets.token_urlsafe(18)
-    config = workdir / "redis.conf"
-    config.write_text(
-        f'bind 127.0.0.1\nport {port}\nprotected-mode yes\ndir {workdir}\nsave ""\nappendonly no\n'
-        f"logfile {workdir / 'redis.log'}\nrequirepass {password}\n"
-    )
-    config.chmod(0o600)
-    process = subprocess.Popen(
-        ["redis-server", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    server = RedisServer(port, password, process)
-
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited: {(workdir / 'redis.log').read_text()}")
-        try:
-            return bool(server.client().ping())
-        except redis.ConnectionError:
-            return False
-
-    try:
-        wait_until(answers, 20, "redis-server start")
+    with redis_running(tmp_path_factory.mktemp("redis")) as server:
         yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-POSTGRES_USER = "p06audit"
-
-
-def postgres_bin() -> Path:
-    """The newest installed PostgreSQL's binaries (Debian: /usr/lib/postgresql/<major>/bin)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if not found:
-        raise RuntimeError("PostgreSQL is not installed (Debian package 'postgresql')")
-    return found[-1].parent
-
-
-def as_postgres_user() -> list[str]:
-    """initdb and the server refuse to run as root; root (as in CI) runs them as `postgres`."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL cluster on 127.0.0.1 with password (SCRAM) login; its SQLAlchemy URL."""
-    bindir = postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="p06audit-pg-"))  # under /tmp: pytest's dirs are root-only
-    data, password = root / "data", secrets.token_urlsafe(18)
-    (root / "pwfile").write_text(password)
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        shutil.chown(root / "pwfile", "postgres", "postgres")
-    port = free_port(5440)
-    run_as = as_postgres_user()
-    subprocess.run(
-        [
-            *run_as,
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            POSTGRES_USER,
-            "-A",
-            "scram-sha-256",
-            f"--pwfile={root / 'pwfile'}",
-            "-E",
-            "UTF8",
-            "--no-instructions",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    server = f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root}"
-    pg_ctl = [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-t", "60"]
-    subprocess.run(
-        [*pg_ctl, "-l", str(root / "server.log"), "-o", server, "start"], check=True, capture_output=True
-    )
-    try:
-        yield f"postgresql://{POSTGRES_USER}:{password}@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*pg_ctl, "-m", "fast", "stop"], check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_running() as url:
+        yield url
 
 
 @dataclass

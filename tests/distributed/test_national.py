@@ -27,16 +27,15 @@ from audit.model import Finding, Run, Severity, SiteInfo, Status, Target
 from tests.distributed.conftest import (
     BOOTSTRAP,
     REPO,
-    RedisServer,
     Scanners,
     audit_in_subprocess,
     finish_audit,
     province_inventory,
     start_audit,
     tally,
-    wait_until,
 )
 from tests.distributed.probe import CHECK_ID
+from tests.distributed.services import RedisServer, wait_until
 
 ROUTES = {"prov-a": "qa", "prov-b": "qb", "prov-local": "local", "prov-c": "qnobody", "prov-d": "qdup"}
 HOSTS = {

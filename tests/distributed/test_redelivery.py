@@ -11,7 +11,6 @@ from pathlib import Path
 
 from audit.lab import Lab
 from tests.distributed.conftest import (
-    RedisServer,
     Scanners,
     audit_in_subprocess,
     finish_audit,
@@ -19,6 +18,7 @@ from tests.distributed.conftest import (
     start_audit,
     tally,
 )
+from tests.distributed.services import RedisServer
 
 TIMEOUT = "4"
 VISIBILITY_TIMEOUT = 8.0
