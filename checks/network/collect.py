@@ -1,14 +1,16 @@
 """The network family's batched I/O: one nmap process per site, then HTTP redirect probes.
 
-Each site is swept by ONE python-nmap invocation covering its declared hosts and its subnets, with
-a TCP connect scan (no root needed) over an explicit port set: every port the policy judges, the
-ports the inventory declares, and the operator's extra ports. Targets pass the scope guard first.
+Each site is swept by ONE python-nmap invocation covering its declared hosts and its subnets (plus
+one more only if the site has IPv6 targets, which nmap scans apart), with a TCP connect scan (no root
+needed) over an explicit port set: every port the policy judges, the ports the inventory declares,
+and the operator's extra ports. Targets pass the scope guard first.
 Sites are swept a few at a time so a province's fragile networks never see a burst from us.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -36,6 +38,8 @@ DETECTION_TIMEOUT_FACTOR = 6
 SWEEP_BUDGET_FACTOR = 25
 SUBNET_CHECK = "NET-005"
 HTTP_READ_LIMIT = 4096
+
+PortsByAddress = dict[str, dict[int, PortSeen]]
 
 
 @dataclass(frozen=True)
@@ -100,11 +104,10 @@ def sweep_site(plan: SitePlan, nmap_path: str, ctx: CollectContext, deadline: fl
         if subnets:
             observed.append(_failed(_site_target(plan.site), SubnetSweep, reason))
         return observed
-    detection = ctx.options.service_detection
-    observed += _host_observations(hosts, result, ports, detection, ctx)
+    observed += _host_observations(hosts, result, ports, ctx)
     if subnets:
-        known = {h.address for h in ctx.inventory.hosts.values()}
-        observed += _subnet_observations(plan.site, subnets, result, ports, known, detection)
+        known = {_canonical(h.address) for h in ctx.inventory.hosts.values()}
+        observed += _subnet_observations(plan.site, subnets, result, ports, known)
     return observed
 
 
@@ -129,29 +132,49 @@ def host_timeout(ctx: CollectContext) -> float:
 
 def run_nmap(
     nmap_path: str, targets: Sequence[str], ports: Sequence[int], ctx: CollectContext, deadline: float
-) -> nmap.PortScanner:
-    """The site's single nmap process. Every word is a validated address, a number or a constant."""
+) -> PortsByAddress:
+    """The site's nmap process (a second one only for IPv6 targets, which nmap scans apart with -6).
+
+    Every word nmap receives is a validated address, a number or a constant.
+    """
+    seen: PortsByAddress = {}
+    for ipv6 in (False, True):
+        chosen = [t for t in targets if (":" in t) == ipv6]
+        if chosen:
+            seen |= _scan(nmap_path, chosen, ports, ctx, deadline, ipv6=ipv6)
+    return seen
+
+
+def _scan(
+    nmap_path: str,
+    targets: list[str],
+    ports: Sequence[int],
+    ctx: CollectContext,
+    deadline: float,
+    *,
+    ipv6: bool,
+) -> PortsByAddress:
     remaining = deadline - time.monotonic()
     if remaining <= 1:
         raise nmap.PortScannerTimeout("no time left in the network sweep's budget before this site")
     scanner = nmap.PortScanner(nmap_search_path=(nmap_path,))
+    arguments = nmap_arguments(ctx) + (["-6"] if ipv6 else [])
     scanner.scan(
         hosts=" ".join(targets),
         ports=",".join(str(p) for p in ports),
-        arguments=" ".join(nmap_arguments(ctx)),
+        arguments=" ".join(arguments),
         timeout=remaining,
     )
     errors = scanner.scaninfo().get("error")
     if errors and not scanner.all_hosts():
         raise nmap.PortScannerError(" ".join(str(e).strip() for e in errors))
-    return scanner
-
-
-def _ports_of(result: nmap.PortScanner, address: str, detection: bool) -> dict[int, PortSeen]:
-    if address not in result.all_hosts():
-        return {}
-    tcp: dict[int, dict[str, Any]] = result[address].get("tcp", {})
-    return {port: _port_seen(port, info, detection) for port, info in tcp.items()}
+    detection = ctx.options.service_detection
+    return {
+        address: {
+            port: _port_seen(port, info, detection) for port, info in scanner[address].get("tcp", {}).items()
+        }
+        for address in scanner.all_hosts()
+    }
 
 
 def _port_seen(port: int, info: dict[str, Any], detection: bool) -> PortSeen:
@@ -169,16 +192,12 @@ def _port_seen(port: int, info: dict[str, Any], detection: bool) -> PortSeen:
 
 
 def _host_observations(
-    hosts: Iterable[Host],
-    result: nmap.PortScanner,
-    ports: tuple[int, ...],
-    detection: bool,
-    ctx: CollectContext,
+    hosts: Iterable[Host], result: PortsByAddress, ports: tuple[int, ...], ctx: CollectContext
 ) -> list[Observation]:
     observed: list[Observation] = []
     scans: list[tuple[Host, dict[int, PortSeen]]] = []
     for host in hosts:
-        seen = _ports_of(result, host.address, detection)
+        seen = result.get(_canonical(host.address), {})
         missing = set(ports) - set(seen)
         if missing:
             reason = (
@@ -195,7 +214,7 @@ def _host_observations(
                 target=host_target(host),
                 scanned=ports,
                 ports=tuple(seen[p] for p in ports),
-                service_detection=detection,
+                service_detection=ctx.options.service_detection,
                 http=probes.get(host.name, ()),
             )
         )
@@ -203,20 +222,15 @@ def _host_observations(
 
 
 def _subnet_observations(
-    site: Site,
-    subnets: tuple[str, ...],
-    result: nmap.PortScanner,
-    ports: tuple[int, ...],
-    known: set[str],
-    detection: bool,
+    site: Site, subnets: tuple[str, ...], result: PortsByAddress, ports: tuple[int, ...], known: set[str]
 ) -> list[Observation]:
     networks = [parse_network(s, allow_wide=True) for s in subnets]
     found: list[Observation] = []
-    for address in sorted(result.all_hosts(), key=parse_address):
+    for address in sorted(result, key=parse_address):
         inside = any(parse_address(address) in n for n in networks)
         if address in known or not inside:
             continue
-        open_ports = tuple(p for p in _ports_of(result, address, detection).values() if p.is_open)
+        open_ports = tuple(p for p in result[address].values() if p.is_open)
         if open_ports:
             target = Target(site=site.name, address=address)
             found.append(SubnetSweep(target, subnets, ports, UnmanagedAddress(address, open_ports)))
@@ -260,6 +274,14 @@ def fetch_root(host: Host, port: int, timeout: float) -> HttpProbe:
         return HttpProbe(port, error=f"{type(exc).__name__}: {exc}"[:300])
     finally:
         connection.close()
+
+
+def _canonical(address: str) -> str:
+    """The form nmap prints (IPv6 compressed), so inventory and scan addresses compare equal."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return address
 
 
 def _host_header(address: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,19 @@ def test_foundation_services_are_reachable(lab_factory: Callable[[str], Lab], tm
     assert statuses(results, "lab-dc/portal-good")["NET-001"] is Status.PASS
     assert statuses(results, "lab-dc/app-service")["NET-001"] is Status.PASS
     assert results[("NET-001", "lab-dc/app-service")].evidence["declared"][0]["port"] == 8080
+
+
+def test_ipv6_host_is_swept_beside_ipv4_hosts_of_its_site(network_lab: Lab, tmp_path: Path) -> None:
+    """nmap scans IPv6 only with -6, so a mixed site gets a second process; ::1 is loopback."""
+    with socket.socket(socket.AF_INET6) as listener:
+        listener.bind(("::1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        hosts = {
+            "net-legacy": LAB_HOSTS["net-legacy"],
+            "v6-app": host("0:0::1", "lab-dc", ["app_server"], services=[{"port": port, "name": "api"}]),
+        }
+        results = audit(write_lab_inventory(tmp_path, hosts, lab_groups(dc_subnets=[])))
+    assert results[("NET-001", "lab-dc/v6-app")].status is Status.PASS
+    assert results[("NET-006", "lab-dc/v6-app")].evidence["open"][0]["port"] == port
+    assert statuses(results, "lab-dc/net-legacy")["NET-003"] is Status.FAIL
