@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_SCANNER = "local"
 DEADLINE_GRACE_SECONDS = 60.0
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.05
 FINISHED = frozenset({states.SUCCESS, states.FAILURE, states.REVOKED, states.REJECTED})
 
 
