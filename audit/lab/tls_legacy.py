@@ -37,7 +37,6 @@ class LegacyTlsSettings:
         settings.cipherNames = list(self.ciphers)
         settings.keyExchangeNames = list(self.key_exchanges)
         settings.macNames = list(self.macs)
-        settings.minKeySize = 1024
         return settings.validate()
 
 
