@@ -131,13 +131,16 @@ class _Gathering:
         give_up = time.monotonic() + limit
         parts: list[Run] = []
         waiting: dict[str, str] = {}
+        unsent: str | None = None  # once the broker refused one site, the others are not retried
         for site, queue in remote.items():
-            try:
-                self._send(site, queue, limit)
-                waiting[site] = queue
-            except Exception as exc:  # any broker failure: the site still ends in the run
-                reason = f"could not queue the audit on broker {redact(self.app.conf.broker_url)}: {exc}"
-                parts.append(self._without_answer(site, queue, reason))
+            if unsent is None:
+                try:
+                    self._send(site, queue, limit)
+                    waiting[site] = queue
+                    continue
+                except Exception as exc:  # any broker failure: the site still ends in the run
+                    unsent = f"could not queue the audit on broker {redact(self.app.conf.broker_url)}: {exc}"
+            parts.append(self._without_answer(site, queue, unsent))
         while waiting:
             for site, meta in self._answers(waiting).items():
                 parts.append(self._accept(site, waiting.pop(site), meta))

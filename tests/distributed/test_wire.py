@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.distributed import ScannerWorker, broker_url, redact
+from audit.distributed import ScannerWorker, broker_url, default_deadline, redact
+from audit.distributed.executor import DEADLINE_GRACE_SECONDS
 from audit.distributed.sites import site_digest
 from audit.distributed.wire import LOCAL_OPTIONS, SiteResult, SiteTask, WireOptions, task_id
 from audit.distributed.worker import ScannerError
@@ -118,3 +119,19 @@ def test_broker_password_comes_from_its_own_variable_and_is_never_shown() -> Non
         broker_url(None, {})
     with pytest.raises(UsageError, match="must look like redis://"):
         broker_url("amqp://guest:secret@127.0.0.1//", {})
+
+
+def test_deadline_covers_the_sites_one_scanner_audits_in_turn(make_inventory: InventoryFactory) -> None:
+    one_site = {"a": host("127.0.8.201", "prov-a", ["app_server"])}
+    two_sites = {**one_site, "b": host("127.0.8.211", "prov-b", ["app_server"])}
+    options = RunOptions(timeout=2)
+    alone = default_deadline(make_inventory({"prov-a": site(scanner="qa")}, one_site), options)
+    shared = default_deadline(
+        make_inventory({"prov-a": site(scanner="qa"), "prov-b": site(scanner="qa")}, two_sites), options
+    )
+    apart = default_deadline(
+        make_inventory({"prov-a": site(scanner="qa"), "prov-b": site(scanner="qb")}, two_sites), options
+    )
+    here = default_deadline(make_inventory({"prov-a": site()}, one_site), options)
+    assert apart == alone < shared == 2 * alone - DEADLINE_GRACE_SECONDS
+    assert here == DEADLINE_GRACE_SECONDS
