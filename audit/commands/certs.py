@@ -1,0 +1,204 @@
+"""`p06audit certs SOURCE...`: audit officials' signing certificates without an inventory.
+
+Builds a one-site inventory from the command line and runs the same collector and checks as
+`p06audit run` (signing family only), prints the problems, and writes the expiry list as CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from audit.errors import UsageError
+from audit.inventory import DefaultsData, Inventory, SigningCertsSpec, Site, SiteData, SiteKind
+from audit.model import Finding, Run, Severity, Status
+from audit.options import RunOptions
+from audit.pipeline import exit_code, write_report_dir
+from audit.registry import REGISTRY
+from audit.runner import run_audit
+
+SITE = "certs"
+COMMAND_LINE = Path("<p06audit certs command line>")
+FAMILY = "signing"
+EXPIRY_CHECKS = ("SIGN-001", "SIGN-002", "SIGN-003")
+REVOKED_CHECK = "SIGN-009"
+EXPIRY_FILE = "expiry.csv"
+EXPIRY_COLUMNS = ("holder", "unit", "issuer", "serial", "not_after", "days_left", "status")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def warn_days(text: str) -> tuple[int, ...]:
+    try:
+        days = tuple(sorted({int(d) for d in text.split(",") if d.strip()}, reverse=True))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a comma-separated list of days, e.g. 60,30,7"
+        ) from None
+    if not days or any(d <= 0 for d in days):
+        raise argparse.ArgumentTypeError("warning windows are positive numbers of days, e.g. 60,30,7")
+    return days
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "certs",
+        help="audit officials' signing certificates in files or folders (PEM, DER, P7B, P12)",
+        description="Signing certificates: expiry, profile, chain, revocation, roster (docs/signing.md).",
+    )
+    parser.add_argument("sources", nargs="+", type=Path, metavar="SOURCE", help="certificate file or folder")
+    parser.add_argument("--roster", type=Path, help="staff roster CSV (columns: docs/signing.md)")
+    parser.add_argument(
+        "--trust-anchors", type=Path, help="PEM/DER file of the government root certificate(s)"
+    )
+    parser.add_argument(
+        "--crl", type=Path, action="append", default=[], dest="crl_files", help="local CRL file"
+    )
+    parser.add_argument(
+        "--warn-days", type=warn_days, default=None, help="expiry warning windows, e.g. 60,30,7"
+    )
+    parser.add_argument(
+        "--p12-password-env", metavar="NAME", help="environment variable holding the PKCS#12 password"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(), help=f"directory for {EXPIRY_FILE} (default: here)"
+    )
+    parser.add_argument(
+        "--report", action="store_true", help="also write the JSON and HTML report under --out"
+    )
+    parser.add_argument("--lang", choices=["vi", "en"], default="vi", help="report language (default vi)")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per CRL/OCSP request (default 10)"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=[s.value for s in Severity],
+        default=Severity.HIGH.value,
+        help="exit 1 when a FAIL at or above this severity exists (default high)",
+    )
+    parser.add_argument("--limit", type=int, default=50, help="problems shown in the table (default 50)")
+    parser.set_defaults(func=run_certs)
+
+
+def adhoc_inventory(args: argparse.Namespace) -> Inventory:
+    """A one-site inventory holding only the command line's signing_certs section."""
+    try:
+        spec = SigningCertsSpec(
+            sources=tuple(p.resolve() for p in args.sources),
+            roster=args.roster.resolve() if args.roster else None,
+            trust_anchors=args.trust_anchors.resolve() if args.trust_anchors else None,
+            crl_files=tuple(p.resolve() for p in args.crl_files),
+            pkcs12_password_env=args.p12_password_env,
+            warn_days=args.warn_days,
+        )
+    except ValueError as exc:
+        raise UsageError(f"invalid option: {exc}") from None
+    site = SiteData(
+        kind=SiteKind.PROVINCIAL_DC,
+        province="-",
+        security_level=3,
+        signing_certs=spec,
+        description="p06audit certs",
+    )
+    # Paths are absolute already; the directory names the command line (no waivers file to read).
+    defaults = DefaultsData(use_system_trust_store=False)
+    return Inventory(COMMAND_LINE, SITE, {SITE: Site(SITE, site)}, {}, defaults)
+
+
+def audit_certificates(args: argparse.Namespace) -> Run:
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    REGISTRY.load_plugins()
+    checks = frozenset(c.id for c in REGISTRY.checks.values() if c.family == FAMILY)
+    options = RunOptions(timeout=args.timeout, fail_on=Severity(args.fail_on), checks=checks)
+    return run_audit(adhoc_inventory(args), options)
+
+
+def expiry_rows(run: Run) -> list[dict[str, Any]]:
+    """One row per certificate, soonest expiry first; a revoked certificate says so."""
+    revoked = {f.target.key for f in run.findings if f.check_id == REVOKED_CHECK and f.status is Status.FAIL}
+    rows = []
+    for finding in run.findings:
+        if finding.check_id not in EXPIRY_CHECKS:
+            continue
+        evidence = finding.evidence
+        rows.append(
+            {
+                **{key: evidence[key] for key in EXPIRY_COLUMNS[:-1]},
+                "status": "revoked" if finding.target.key in revoked else _validity(finding),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["days_left"], r["holder"]))
+
+
+def _validity(finding: Finding) -> str:
+    if finding.check_id == "SIGN-001":
+        return "expired"
+    if finding.check_id == "SIGN-003":
+        return "not yet valid"
+    return "expiring" if finding.status is Status.WARN else "valid"
+
+
+def _cell(value: object) -> object:
+    """Names come from certificates: never let a spreadsheet read one as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_expiry_csv(rows: list[dict[str, Any]], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EXPIRY_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    return path
+
+
+def print_summary(run: Run, rows: list[dict[str, Any]], limit: int, console: Console) -> None:
+    counts = Counter(r["status"] for r in rows)
+    console.print(
+        f"{len(rows)} certificates: "
+        + ", ".join(f"{counts[s]} {s}" for s in ("expired", "expiring", "revoked", "not yet valid", "valid")),
+        highlight=False,
+    )
+    problems = sorted(
+        (f for f in run.findings if f.status not in (Status.PASS, Status.SKIP)),
+        key=lambda f: (-f.severity.rank, f.check_id, f.target.key),
+    )
+    table = Table(title=f"{len(problems)} problems" + (f" (first {limit})" if len(problems) > limit else ""))
+    for column in ("check", "status", "severity", "where", "summary"):
+        table.add_column(column, overflow="fold")
+    for finding in problems[:limit]:
+        table.add_row(
+            finding.check_id,
+            finding.status.value,
+            finding.severity.value,
+            _short(finding.target.resource or finding.target.site),
+            finding.summary,
+        )
+    console.print(table)
+
+
+def _short(resource: str) -> str:
+    """Paths under the current directory are shown relative to it."""
+    return resource.removeprefix(f"{Path.cwd()}/")
+
+
+def run_certs(args: argparse.Namespace) -> int:
+    console = Console()
+    run = audit_certificates(args)
+    rows = expiry_rows(run)
+    print_summary(run, rows, args.limit, console)
+    csv_path = write_expiry_csv(rows, args.out / EXPIRY_FILE)
+    console.print(f"expiry list: {csv_path}", highlight=False)
+    if args.report:
+        result = write_report_dir(run, args.out, ("json", "html"), args.lang)
+        for name, path in result.files.items():
+            console.print(f"{name}: {path}", highlight=False)
+    return exit_code(run, Severity(args.fail_on))

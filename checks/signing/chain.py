@@ -1,0 +1,184 @@
+"""Chain building from an official's certificate up to a configured government trust anchor.
+
+A deliberately small RFC 5280 subset: issuer found by name, every signature verified, every CA on
+the path a CA (basicConstraints, keyCertSign) and inside its validity period, at most 8 links.
+Name constraints and certificate policies are not evaluated (docs/signing.md says so). The leaf's
+own dates are not part of the chain verdict: SIGN-001/003 report them.
+CA paths are memoised, so 100,000 leaves under one issuing CA cost one signature check each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+
+from checks.signing.der import CN, name_attributes, rfc4514, tbs_parts
+from checks.signing.observations import (
+    CHAIN_ERROR,
+    CHAIN_INVALID,
+    CHAIN_UNCONFIGURED,
+    CHAIN_VALID,
+    ChainResult,
+)
+from checks.signing.signatures import signature_ok
+
+MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A CA certificate of the pool (trust anchor or intermediate)."""
+
+    cert: x509.Certificate
+    sha256: str
+    subject: bytes
+    issuer: bytes
+    spki: bytes
+    name: str
+
+    @classmethod
+    def from_der(cls, der: bytes) -> Authority:
+        cert = x509.load_der_x509_certificate(der)
+        parts = tbs_parts(der)
+        fingerprint = hashlib.sha256(der).hexdigest()
+        return cls(cert, fingerprint, parts.subject, parts.issuer, parts.spki, display_name(parts.subject))
+
+
+def display_name(name_der: bytes) -> str:
+    attributes = list(name_attributes(name_der))
+    return next((value for oid, value in attributes if oid == CN), "") or rfc4514(attributes)
+
+
+class TrustStore:
+    """Anchors plus intermediates. `anchors_problem` set = anchors configured but unreadable."""
+
+    def __init__(
+        self,
+        anchors: list[Authority],
+        intermediates: list[Authority],
+        now: datetime,
+        *,
+        configured: bool,
+        anchors_problem: str | None = None,
+    ) -> None:
+        self.now = now
+        self.configured = configured
+        self.anchors_problem = anchors_problem
+        self.anchor_fps = frozenset(a.sha256 for a in anchors)
+        self.by_subject: dict[bytes, list[Authority]] = {}
+        seen: set[str] = set()
+        for authority in [*anchors, *intermediates]:
+            if authority.sha256 not in seen:
+                seen.add(authority.sha256)
+                self.by_subject.setdefault(authority.subject, []).append(authority)
+        self._memo: dict[str, ChainResult] = {}
+
+    def authorities(self) -> list[Authority]:
+        return [a for group in self.by_subject.values() for a in group]
+
+    def validate(self, cert: x509.Certificate, issuer: bytes) -> tuple[ChainResult, str | None]:
+        """The chain verdict, and the fingerprint of the CA that signed `cert` (None if none did)."""
+        reasons: list[str] = []
+        issuer_fp: str | None = None
+        for candidate in self.by_subject.get(issuer, ()):
+            problem = _signed_by(cert, candidate)
+            if problem:
+                reasons.append(problem)
+                continue
+            issuer_fp = issuer_fp or candidate.sha256
+            upward = self._authority_chain(candidate, 0, frozenset())
+            if upward.status == CHAIN_VALID:
+                return self._verdict(candidate, upward), candidate.sha256
+            reasons.append(upward.reason)
+        if not reasons:
+            reasons.append(
+                f"issuer '{display_name(issuer)}' is not among the trust anchors or the intermediate "
+                "certificates found in the sources"
+            )
+        return self._verdict(None, ChainResult(CHAIN_INVALID, "; ".join(reasons))), issuer_fp
+
+    def _verdict(self, issuer: Authority | None, upward: ChainResult) -> ChainResult:
+        if not self.configured:
+            return ChainResult(CHAIN_UNCONFIGURED, "no trust anchors are configured for this site")
+        if self.anchors_problem:
+            return ChainResult(CHAIN_ERROR, f"trust anchors unreadable: {self.anchors_problem}")
+        if issuer is None or upward.status != CHAIN_VALID:
+            return upward
+        return ChainResult(CHAIN_VALID, "", (issuer.name, *upward.path))
+
+    def _authority_chain(self, ca: Authority, depth: int, seen: frozenset[str]) -> ChainResult:
+        """From a CA to an anchor; the result for each CA is computed once."""
+        if ca.sha256 in self._memo:
+            return self._memo[ca.sha256]
+        result = self._walk_up(ca, depth, seen | {ca.sha256})
+        self._memo[ca.sha256] = result
+        return result
+
+    def _walk_up(self, ca: Authority, depth: int, seen: frozenset[str]) -> ChainResult:
+        if ca.sha256 in self.anchor_fps:
+            return ChainResult(CHAIN_VALID, "")
+        problem = self._authority_problem(ca)
+        if problem:
+            return ChainResult(CHAIN_INVALID, problem)
+        if ca.subject == ca.issuer:
+            return ChainResult(
+                CHAIN_INVALID, f"'{ca.name}' is self-signed and is not a configured trust anchor"
+            )
+        if depth >= MAX_DEPTH:
+            return ChainResult(CHAIN_INVALID, f"chain longer than {MAX_DEPTH} certificates")
+        reasons: list[str] = []
+        for parent in self.by_subject.get(ca.issuer, ()):
+            if parent.sha256 in seen:
+                continue
+            signature_problem = _signed_by(ca.cert, parent)
+            if signature_problem:
+                reasons.append(signature_problem)
+                continue
+            upward = self._authority_chain(parent, depth + 1, seen)
+            if upward.status == CHAIN_VALID:
+                return ChainResult(CHAIN_VALID, "", (parent.name, *upward.path))
+            reasons.append(upward.reason)
+        if not reasons:
+            reasons.append(f"issuer '{display_name(ca.issuer)}' of '{ca.name}' is not available")
+        return ChainResult(CHAIN_INVALID, "; ".join(reasons))
+
+    def _authority_problem(self, ca: Authority) -> str | None:
+        cert = ca.cert
+        if cert.not_valid_after_utc < self.now:
+            return f"CA certificate '{ca.name}' expired on {cert.not_valid_after_utc.date().isoformat()}"
+        if cert.not_valid_before_utc > self.now:
+            start = cert.not_valid_before_utc.date().isoformat()
+            return f"CA certificate '{ca.name}' is not valid before {start}"
+        try:
+            usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        except x509.ExtensionNotFound:
+            return None
+        except ValueError as exc:
+            return f"CA certificate '{ca.name}' has an unreadable key usage: {exc}"
+        if not usage.key_cert_sign:
+            return f"CA certificate '{ca.name}' may not sign certificates (no keyCertSign)"
+        return None
+
+
+def _signed_by(cert: x509.Certificate, issuer: Authority) -> str | None:
+    """None when `issuer`'s key signed `cert`. Algorithms cryptography's own check refuses (SHA-1)
+    are verified directly, so a weak hash is SIGN-007's finding, not a broken chain."""
+    try:
+        cert.verify_directly_issued_by(issuer.cert)
+    except InvalidSignature:
+        return f"signature does not verify with the key of '{issuer.name}'"
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        try:
+            algorithm = cert.signature_hash_algorithm
+        except UnsupportedAlgorithm:
+            return f"cannot verify the signature with '{issuer.name}': {exc}"
+        oid = cert.signature_algorithm_oid
+        if not signature_ok(
+            issuer.cert.public_key(), cert.signature, cert.tbs_certificate_bytes, algorithm, oid
+        ):
+            return f"signature does not verify with the key of '{issuer.name}'"
+    return None

@@ -1,0 +1,136 @@
+"""The staff roster CSV a province supplies, and how its rows are matched to certificates.
+
+Columns (header row, any order, case-insensitive; Vietnamese names accepted):
+official_id (ma_can_bo), name (ho_ten), unit (don_vi), position (chuc_vu), status (trang_thai),
+and optionally cert_serials (so_serial): certificate serial numbers in hex, separated by ';' or
+spaces. Comma or semicolon delimited, UTF-8 (a BOM from Excel is fine).
+
+A certificate belongs to a row when its serial is listed in the row, or else when the identifier
+in its subject (UID or serialNumber, e.g. "CCCD:001085012345") equals the row's official_id after
+both are reduced by `official_key` (text after the last ':', spaces removed, upper case).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks.signing.policy import RosterStatuses
+
+MAX_ROSTER_BYTES = 64 * 1024 * 1024
+COLUMNS = {
+    "official_id": ("official_id", "ma_can_bo", "mã cán bộ"),
+    "name": ("name", "ho_ten", "họ tên"),
+    "unit": ("unit", "don_vi", "đơn vị"),
+    "position": ("position", "chuc_vu", "chức vụ"),
+    "status": ("status", "trang_thai", "trạng thái"),
+    "cert_serials": ("cert_serials", "so_serial", "số serial"),
+}
+REQUIRED = ("official_id", "name", "unit", "position", "status")
+SERIAL_SPLIT = re.compile(r"[;\s|]+")
+
+
+class RosterError(ValueError):
+    """The roster file as a whole cannot be used (missing, unreadable, wrong columns)."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row: int  # line number in the file (the header is line 1)
+    official_id: str
+    name: str
+    unit: str
+    position: str
+    status: str
+    status_text: str
+    serials: tuple[str, ...]
+    problem: str | None
+
+
+def official_key(text: str) -> str:
+    """'CCCD: 001085012345' and '001085012345' both become '001085012345'."""
+    return "".join(text.rsplit(":", 1)[-1].split()).upper()
+
+
+def serial_key(text: str) -> str:
+    """'00:ab:12' and 'AB12' both become 'AB12' (what CertFacts.serial holds)."""
+    cleaned = re.sub(r"[\s:]", "", text).upper().lstrip("0")
+    return cleaned or "0"
+
+
+def read_roster(path: Path, statuses: RosterStatuses) -> list[RosterRow]:
+    try:
+        if path.stat().st_size > MAX_ROSTER_BYTES:
+            raise RosterError(f"{path} is larger than {MAX_ROSTER_BYTES} bytes")
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise RosterError(f"cannot read roster {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise RosterError(f"roster {path} is not UTF-8 text (save it as CSV UTF-8)") from None
+    return parse_roster(text, statuses, str(path))
+
+
+def parse_roster(text: str, statuses: RosterStatuses, name: str) -> list[RosterRow]:
+    lines = text.splitlines()
+    if not lines:
+        raise RosterError(f"roster {name} is empty")
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [h.strip().casefold() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise RosterError(f"roster {name} has no readable header: {exc}") from None
+    where = _columns(header, name)
+    rows = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            rows.append(_row(reader.line_num, cells, where, statuses))
+    except csv.Error as exc:
+        raise RosterError(f"roster {name} line {reader.line_num}: {exc}") from None
+    return rows
+
+
+def _columns(header: list[str], name: str) -> dict[str, int]:
+    where = {}
+    for column, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias in header:
+                where[column] = header.index(alias)
+                break
+    missing = [c for c in REQUIRED if c not in where]
+    if missing:
+        raise RosterError(
+            f"roster {name} lacks the column(s) {', '.join(missing)} (header: {', '.join(header)})"
+        )
+    return where
+
+
+def _row(line: int, cells: list[str], where: dict[str, int], statuses: RosterStatuses) -> RosterRow:
+    def cell(column: str) -> str:
+        index = where.get(column)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    status_text = cell("status")
+    status = statuses.canonical(status_text) or ""
+    problems = []
+    if not official_key(cell("official_id")):
+        problems.append("official_id is empty")
+    if not status:
+        problems.append(f"status '{status_text}' is not one of the known statuses")
+    serials = tuple(serial_key(s) for s in SERIAL_SPLIT.split(cell("cert_serials")) if s)
+    return RosterRow(
+        row=line,
+        official_id=cell("official_id"),
+        name=cell("name"),
+        unit=cell("unit"),
+        position=cell("position"),
+        status=status,
+        status_text=status_text,
+        serials=serials,
+        problem="; ".join(problems) or None,
+    )

@@ -1,0 +1,192 @@
+"""Find certificate files and decode them: PEM, DER/CER, PKCS#7 (.p7b/.p7c), PKCS#12 (.p12/.pfx), CRLs.
+
+Decoding never raises: a file that cannot be read becomes a `Decoded` with an `error` naming the
+problem, and the certificates it did yield are kept (a bundle with one bad block still counts).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der", ".p7b", ".p7c", ".p12", ".pfx", ".crl"})
+PKCS7_SUFFIXES = frozenset({".p7b", ".p7c"})
+PKCS12_SUFFIXES = frozenset({".p12", ".pfx"})
+MAX_FILE_BYTES = 256 * 1024 * 1024
+PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+PEM_CERT_TYPES = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"})
+
+
+@dataclass
+class Decoded:
+    """What one file held. `ders[i]` is the DER of `certs[i]` (kept to slice names cheaply)."""
+
+    path: str
+    kind: str = ""
+    certs: list[x509.Certificate] = field(default_factory=list)
+    ders: list[bytes] = field(default_factory=list)
+    crls: list[x509.CertificateRevocationList] = field(default_factory=list)
+    error: str | None = None
+
+    def add_der(self, der: bytes) -> None:
+        self.certs.append(x509.load_der_x509_certificate(der))
+        self.ders.append(der)
+
+    def add_certs(self, certs: Iterable[x509.Certificate]) -> None:
+        for cert in certs:
+            self.certs.append(cert)
+            self.ders.append(cert.public_bytes(serialization.Encoding.DER))
+
+
+def find_files(sources: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files named directly, plus certificate-looking files found by walking folders (sorted)."""
+    found: list[Path] = []
+    missing: list[tuple[Path, str]] = []
+    for source in sources:
+        if source.is_file():
+            found.append(source)
+        elif source.is_dir():
+            for root, dirs, names in os.walk(source, onerror=lambda e: missing.append(_walk_error(e))):
+                dirs.sort()
+                found.extend(Path(root) / n for n in sorted(names) if Path(n).suffix.lower() in CERT_SUFFIXES)
+        else:
+            missing.append((source, "does not exist or is not a file or folder"))
+    unique = list(dict.fromkeys(found))
+    return unique, missing
+
+
+def _walk_error(exc: OSError) -> tuple[Path, str]:
+    return Path(exc.filename or "?"), f"cannot list folder: {exc.strerror or exc}"
+
+
+def read_file(path: Path, password: bytes | None) -> Decoded:
+    """Read and decode one file; every failure is recorded in `error`, never raised."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return Decoded(str(path), error=f"file is {size} bytes, larger than the {MAX_FILE_BYTES} limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        return Decoded(str(path), error=f"cannot read: {exc.strerror or exc}")
+    return decode(str(path), data, password)
+
+
+def decode(path: str, data: bytes, password: bytes | None) -> Decoded:
+    """Decode bytes by content (PEM) or by suffix and then content (DER)."""
+    out = Decoded(path)
+    try:
+        if not data.strip():
+            out.error = "file is empty"
+        elif data.lstrip().startswith(b"-----BEGIN"):
+            _decode_pem(data, out)
+        else:
+            _decode_der(Path(path).suffix.lower(), data, password, out)
+    except Exception as exc:  # a hostile file must end as a finding, whatever cryptography raises
+        out.error = _clean(exc)
+    return out
+
+
+def _decode_pem(data: bytes, out: Decoded) -> None:
+    out.kind = "PEM"
+    problems: list[str] = []
+    number = 0
+    for number, match in enumerate(PEM_BLOCK.finditer(data), start=1):
+        label = match.group(1)
+        try:
+            der = base64.b64decode(match.group(2), validate=False)
+            if label in PEM_CERT_TYPES:
+                out.add_der(_strip_trusted_aux(der) if label == b"TRUSTED CERTIFICATE" else der)
+            elif label == b"PKCS7":
+                out.add_certs(pkcs7.load_der_pkcs7_certificates(der))
+            elif label == b"X509 CRL":
+                out.crls.append(x509.load_der_x509_crl(der))
+        except (ValueError, TypeError, IndexError, binascii.Error) as exc:
+            problems.append(f"PEM block {number} ({label.decode()}): {_clean(exc)}")
+    if data.count(b"-----BEGIN ") > number:
+        problems.append("a PEM block has no matching END line (file truncated?)")
+    if problems:
+        out.error = "; ".join(problems[:3]) + (
+            f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        )
+
+
+def _strip_trusted_aux(der: bytes) -> bytes:
+    """OpenSSL's TRUSTED CERTIFICATE is a certificate followed by trust settings: keep the first."""
+    length = der[1]
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(der[2 : 2 + count], "big") + count
+    return der[: 2 + length]
+
+
+def _decode_der(suffix: str, data: bytes, password: bytes | None, out: Decoded) -> None:
+    if suffix in PKCS12_SUFFIXES:
+        _decode_pkcs12(data, password, out)
+    elif suffix in PKCS7_SUFFIXES:
+        out.kind = "PKCS#7"
+        out.add_certs(pkcs7.load_der_pkcs7_certificates(data))
+    elif suffix == ".crl":
+        out.kind = "CRL"
+        out.crls.append(x509.load_der_x509_crl(data))
+    else:
+        _decode_unknown_der(data, password, out)
+
+
+def _decode_unknown_der(data: bytes, password: bytes | None, out: Decoded) -> None:
+    """A .cer/.der (or a folder-less file named directly): try each DER form in turn."""
+    try:
+        out.kind = "DER"
+        out.add_der(data)
+        return
+    except ValueError:
+        pass
+    try:
+        out.kind = "PKCS#7"
+        out.add_certs(pkcs7.load_der_pkcs7_certificates(data))
+        return
+    except ValueError:
+        pass
+    try:
+        out.kind = "CRL"
+        out.crls.append(x509.load_der_x509_crl(data))
+        return
+    except ValueError:
+        out.kind = ""
+    raise ValueError("not a certificate, PKCS#7 bundle, PKCS#12 file or CRL (corrupt or truncated)")
+
+
+def _decode_pkcs12(data: bytes, password: bytes | None, out: Decoded) -> None:
+    """Only the certificates are kept; the private key is dropped at once."""
+    out.kind = "PKCS#12"
+    attempts = [password] if password is not None else [None, b""]
+    last: Exception | None = None
+    for attempt in attempts:
+        try:
+            bundle = pkcs12.load_pkcs12(data, attempt)
+        except ValueError as exc:
+            last = exc
+            continue
+        certs = [bundle.cert.certificate] if bundle.cert is not None else []
+        out.add_certs(certs + [c.certificate for c in bundle.additional_certs])
+        return
+    hint = (
+        "wrong password"
+        if password is not None
+        else "it needs a password (name an environment variable holding it in pkcs12_password_env)"
+    )
+    raise ValueError(f"PKCS#12 could not be opened: {hint} or the file is corrupt ({_clean(last)})")
+
+
+def _clean(exc: BaseException | None) -> str:
+    """cryptography's messages, shortened to one line an officer can read."""
+    text = " ".join(str(exc).split()) if exc is not None else ""
+    return (text[:200] + "…") if len(text) > 200 else text or type(exc).__name__
