@@ -22,7 +22,8 @@ from celery import Celery, states
 from pydantic import ValidationError
 
 from audit import __version__
-from audit.distributed.broker import TASK_NAME, broker_url, make_app, redact
+from audit.distributed.broker import TASK_NAME, make_app, redact
+from audit.distributed.broker import broker_url as resolve_broker_url
 from audit.distributed.sites import restrict, site_digest
 from audit.distributed.wire import SiteResult, SiteTask, WireOptions, task_id
 from audit.inventory import Inventory
@@ -41,9 +42,12 @@ from audit.runner import (
 log = logging.getLogger(__name__)
 
 LOCAL_SCANNER = "local"
+EXECUTORS = ("local", "celery")
 DEADLINE_GRACE_SECONDS = 60.0
 POLL_SECONDS = 0.05
-FINISHED = frozenset({states.SUCCESS, states.FAILURE, states.REVOKED, states.REJECTED})
+UNREADABLE = "UNREADABLE"  # what the result store holds is not JSON
+FINISHED = frozenset({states.SUCCESS, states.FAILURE, states.REVOKED, states.REJECTED, UNREADABLE})
+MESSAGE_LIMIT = 500
 
 
 def default_deadline(inventory: Inventory, options: RunOptions) -> float:
@@ -91,15 +95,12 @@ def execute_celery(
     return _merge(run_id, started, inventory, parts)
 
 
-EXECUTORS = ("local", "celery")
-
-
 def choose_executor(kind: str, broker: str | None = None, deadline: float | None = None) -> Executor:
     """`local` audits every site in this process and needs no broker; `celery` sends each site to
     the queue of its scanner (broker from `broker` or the environment)."""
     if kind == "local":
         return run_audit
-    url = broker_url(broker)
+    url = resolve_broker_url(broker)
     return lambda inventory, options, observer: execute_celery(inventory, options, url, deadline, observer)
 
 
@@ -175,7 +176,10 @@ class _Gathering:
             return {}
         answers = {}
         for site, value in zip(sites, raw, strict=True):
-            meta = json.loads(value) if value else {}
+            try:
+                meta = json.loads(value) if value else {}
+            except ValueError:
+                meta = {"status": UNREADABLE}
             if isinstance(meta, dict) and meta.get("status") in FINISHED:
                 answers[site] = meta
         return answers
@@ -208,7 +212,7 @@ class _Gathering:
 def _failure(meta: dict[str, Any]) -> str:
     result = meta.get("result")
     if isinstance(result, dict) and "exc_type" in result:
-        return f"{result['exc_type']}: {result.get('exc_message')}"
+        return f"{result['exc_type']}: {result.get('exc_message')}"[:MESSAGE_LIMIT]
     return "no result"
 
 
@@ -223,7 +227,7 @@ def _mismatch(answer: SiteResult, run_id: str, site: str) -> str | None:
     return None
 
 
-def finding_order(finding: Finding) -> tuple[str, str, str]:
+def _finding_order(finding: Finding) -> tuple[str, str, str]:
     return (finding.target.site, finding.target.key, finding.check_id)
 
 
@@ -237,6 +241,6 @@ def _merge(run_id: str, started: datetime, inventory: Inventory, parts: list[Run
         tool_version=__version__,
         inventory=str(inventory.directory),
         sites=sorted((s for p in parts for s in p.sites), key=lambda s: order[s.name]),
-        findings=sorted((f for p in parts for f in p.findings), key=finding_order),
+        findings=sorted((f for p in parts for f in p.findings), key=_finding_order),
         errors=[e for p in parts for e in p.errors],
     )

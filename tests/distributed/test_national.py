@@ -194,17 +194,23 @@ def test_broker_down_leaves_remote_sites_as_errors_and_audits_local_ones(
     assert any(f.site == "prov-local" and f.status.value == "PASS" for f in national.findings)
 
 
-def test_forged_answer_for_another_site_is_not_believed(
+def test_forged_or_unreadable_answers_are_not_believed(
     redis_server: RedisServer, national_lab: Lab, tmp_path: Path
 ) -> None:
-    """Given someone with broker access writes a 'result' holding another site's findings, the
-    coordinator keeps none of it: the site ends as ERROR with the reason."""
-    inventory = province_inventory(tmp_path / "inventory", {"prov-a": "qforge"}, {"prov-a-app": "prov-a"})
+    """Given someone with broker access writes a 'result' holding another site's findings for one site
+    and bytes that are not JSON for another, the coordinator keeps none of it: both sites end as
+    ERROR with the reason, and the run completes."""
+    inventory = province_inventory(
+        tmp_path / "inventory",
+        {"prov-a": "qforge", "prov-c": "qforge"},
+        {"prov-a-app": "prov-a", "prov-c-app": "prov-c"},
+    )
     client = redis_server.client()
     running = start_audit("national", inventory, tmp_path / "national.json", redis_server, "--deadline", "30")
-    wait_until(lambda: client.llen("qforge") == 1, 30, "the task reaching its queue")
-    message = json.loads(client.lindex("qforge", 0))
-    run_id = message["headers"]["id"].split(":")[1]
+    wait_until(lambda: client.llen("qforge") == 2, 30, "both tasks reaching their queue")
+    queued = [json.loads(raw)["headers"]["id"] for raw in client.lrange("qforge", 0, -1)]
+    ids = {task.rsplit(":", 1)[1]: task for task in queued}  # site -> task id
+    run_id = ids["prov-a"].split(":")[1]
     now = datetime.now(UTC)
     foreign = Finding(
         check_id="NET-001",
@@ -225,20 +231,15 @@ def test_forged_answer_for_another_site_is_not_believed(
         findings=[foreign],
     )
     answer = SiteResult(run_id=run_id, site="prov-a", scanner="mallory", run=forged)
-    meta = {
-        "status": "SUCCESS",
-        "result": answer.model_dump(mode="json"),
-        "task_id": message["headers"]["id"],
-    }
-    client.set(f"celery-task-meta-{message['headers']['id']}", json.dumps(meta))
+    meta = {"status": "SUCCESS", "result": answer.model_dump(mode="json"), "task_id": ids["prov-a"]}
+    client.set(f"celery-task-meta-{ids['prov-a']}", json.dumps(meta))
+    client.set(f"celery-task-meta-{ids['prov-c']}", b"\x00\xff not json")
     national = finish_audit(running, tmp_path / "national.json")
 
-    assert [s.name for s in national.sites] == ["prov-a"]
-    assert national.findings and {f.site for f in national.findings} == {"prov-a"}
-    assert all(
-        f.status is Status.ERROR and "answered with findings of another site" in f.summary
-        for f in national.findings
-    )
+    assert [s.name for s in national.sites] == ["prov-a", "prov-c"]
+    reasons = {"prov-a": "answered with findings of another site", "prov-c": "scanner task UNREADABLE"}
+    assert national.findings and {f.site for f in national.findings} == {"prov-a", "prov-c"}
+    assert all(f.status is Status.ERROR and reasons[f.site] in f.summary for f in national.findings)
     assert national.duration_seconds < 30
 
 
