@@ -51,6 +51,7 @@ def test_opens_without_console_errors_and_a_filter_click_reduces_rows(
 ) -> None:
     browser.open(report_files[lang])
     assert browser.evaluate("document.documentElement.lang") == lang
+    assert browser.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     total = browser.evaluate(VISIBLE_ROWS)
     assert total == len(rich_run().findings)
     browser.click('[data-quick-status="FAIL"]')
