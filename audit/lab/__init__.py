@@ -71,11 +71,15 @@ class Lab:
             for module_name in self.modules:
                 module = importlib.import_module(f"audit.lab.scenarios.{module_name}")
                 for server in module.build(self.context):
-                    server.start()
+                    try:
+                        server.start()
+                    except Exception as exc:
+                        where = f"{server.name} on {server.address}:{server.port}"
+                        raise LabError(f"lab server {where} failed to start: {exc}") from exc
                     self.servers.append(server)
         except Exception as exc:
             self.down()
-            raise LabError(f"lab failed to start: {exc}") from exc
+            raise exc if isinstance(exc, LabError) else LabError(f"lab failed to start: {exc}") from exc
         return self
 
     def down(self) -> None:
