@@ -166,8 +166,21 @@ class SshdServer(LabServer):
         )
         if checked.returncode != 0:
             raise LabError(f"sshd rejected the config of {self.name}: {checked.stderr.strip()}")
+        # setpriv (util-linux) asks the kernel to SIGTERM sshd if the thread that started it dies, so a
+        # killed lab never leaves an sshd holding its address.
         self._process = subprocess.Popen(
-            [SSHD, "-D", "-f", str(self.config_file), "-E", str(self.log_file)],
+            [
+                "setpriv",
+                "--pdeathsig",
+                "TERM",
+                "--",
+                SSHD,
+                "-D",
+                "-f",
+                str(self.config_file),
+                "-E",
+                str(self.log_file),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

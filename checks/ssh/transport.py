@@ -87,7 +87,6 @@ class ProbeTransport(LoginTransport):
     _key_info = {**paramiko.Transport._key_info, "ssh-rsa": _Sha1RsaKey}
 
 
-# Key type (as in known_hosts) -> the host-key algorithms that prove it, strongest first.
 def key_type_of(algorithm: str) -> str | None:
     """The key type a host-key algorithm signs with; None for certificates and unknown names."""
     if algorithm in ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"):
@@ -98,6 +97,7 @@ def key_type_of(algorithm: str) -> str | None:
 
 
 def algorithms_for(key_type: str, *, legacy: bool) -> tuple[str, ...]:
+    """The host-key algorithms that prove a key type, strongest first (SHA-1 ones only if `legacy`)."""
     if key_type == "ssh-rsa":
         return ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa") if legacy else ("rsa-sha2-512", "rsa-sha2-256")
     return (key_type,)
@@ -148,13 +148,13 @@ def handshake(
     return Handshake(transport, None)
 
 
-def _explained(exc: BaseException, transport: paramiko.Transport, timeout: float) -> Exception:
+def _explained(exc: Exception, transport: paramiko.Transport, timeout: float) -> Exception:
     """paramiko's banner errors wrap the real cause; name it the way an officer would."""
     cause = exc.__context__
     if transport.remote_version:
         if str(exc) == "No existing session":
             return TimeoutError(f"key exchange not finished within {2 * timeout:g} s")
-        return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+        return exc
     if isinstance(cause, TimeoutError):
         return TimeoutError(f"no SSH banner within {timeout:g} s (the port accepts TCP but stays silent)")
     if isinstance(cause, EOFError | ConnectionResetError):

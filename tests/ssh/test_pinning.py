@@ -3,6 +3,7 @@ is FAIL critical and the sshd's own VERBOSE log shows that nothing authenticated
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 
@@ -86,3 +87,21 @@ def test_an_unchanged_key_matches_the_pin_of_an_earlier_run(
     assert second.status is Status.PASS and second.severity is Severity.CRITICAL
     assert second.evidence["pin"]["state"] == "matched"
     assert sorted(second.evidence["pin"]["matched"]) == sorted(first.evidence["pin"]["recorded_now"])
+
+
+def test_a_host_that_stops_offering_its_pinned_key_type_is_treated_as_changed(
+    ssh_lab: SshLab, audit: AuditFn, tmp_path: Path
+) -> None:
+    """middling has only an RSA key; a pin of another type for it means someone else answers."""
+    state = tmp_path / "state"
+    state.mkdir()
+    pinned = base64.b64encode(b"\x00\x00\x00\x0bssh-ed25519" + bytes(36)).decode()
+    (state / "ssh_known_hosts").write_text(f"[127.0.4.5]:2222 ssh-ed25519 {pinned}\n")
+    mark = ssh_lab.log_mark("middling")
+    result = audit({"middling": ssh_host("middling", **with_key(ssh_lab))}, CHECKS, state)
+    log = ssh_lab.log_since("middling", mark)
+    pin = result.finding("middling", "SSH-007")
+    assert pin.status is Status.FAIL and "no longer shows any pinned key" in pin.summary
+    login = result.finding("middling", "SSH-008")
+    assert login.status is Status.ERROR and "no longer offers its pinned key type" in login.summary
+    assert [m for m in AUTH_MARKERS if m in log] == [], log
