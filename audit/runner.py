@@ -127,10 +127,11 @@ class Runner:
         self.checks = [c for c in registry.checks.values() if options.selects(c.id)]
 
     def plan(self) -> list[_Job]:
+        """One job per collector that produces what a selected check observes (matched by type)."""
         jobs = []
-        for family in sorted({c.family for c in self.checks}):
-            for spec in self.registry.collectors.get(family, []):
-                served = tuple(c for c in self.checks if c.family == family and c.observes in spec.produces)
+        for family in sorted(self.registry.collectors):
+            for spec in self.registry.collectors[family]:
+                served = tuple(c for c in self.checks if c.observes in spec.produces)
                 if not served:
                     continue
                 hosts = tuple(
@@ -140,6 +141,15 @@ class Runner:
                 )
                 jobs.append(_Job(spec, hosts, CollectContext(self.inventory, self.options, served)))
         return jobs
+
+    def orphan_checks(self) -> list[str]:
+        """Selected checks no collector feeds: reported in the run, never silently skipped."""
+        produced = {kind for specs in self.registry.collectors.values() for s in specs for kind in s.produces}
+        return [
+            f"check {c.id} ({c.module}) observes {c.observes.__name__}, which no collector produces"
+            for c in self.checks
+            if c.observes not in produced
+        ]
 
     def execute(self, unreachable: str | None = None) -> Run:
         """Collect and apply the rules. Given `unreachable` (a reason), collect nothing: every planned check
@@ -172,6 +182,7 @@ class Runner:
                 for s in self.inventory.sites.values()
             ],
             findings=findings,
+            errors=self.orphan_checks(),
         )
 
     def _collect(self, jobs: list[_Job]) -> list[Observation]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -101,3 +101,35 @@ def test_check_selection(inventory: Inventory) -> None:
         inventory, RunOptions(timeout=0.3, checks=frozenset({"NOPE-001"})), registry=make_registry()
     ).execute()
     assert run.findings == []
+
+
+def test_check_without_collector_is_reported(inventory: Inventory) -> None:
+    @dataclass(frozen=True)
+    class NeverCollected(Observation):
+        pass
+
+    registry = make_registry()
+    registry.add_check(
+        CheckSpec(
+            "TST-002",
+            "orphan",
+            Severity.LOW,
+            "elsewhere",
+            ("VN-NET-02",),
+            "r",
+            NeverCollected,
+            AppliesTo(),
+            port_rule,
+            __name__,
+        )
+    )
+    run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
+    assert run.errors == [f"check TST-002 ({__name__}) observes NeverCollected, which no collector produces"]
+    assert {f.check_id for f in run.findings} == {"TST-001"}
+
+
+def test_collectors_match_checks_by_observation_not_family_name(inventory: Inventory) -> None:
+    registry = make_registry()
+    registry.checks["TST-001"] = replace(registry.checks["TST-001"], family="differently-named")
+    run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
+    assert {f.target.host for f in run.findings if f.check_id == "TST-001"} >= {"up", "down"}
