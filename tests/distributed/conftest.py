@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from audit.lab import Lab
+from audit.lab.scenarios.distributed import GREETING_HOSTS, SILENT_HOSTS
 from audit.model import Run
 from tests.conftest import host, site, write_inventory_files
 from tests.distributed.services import RedisServer, postgres_running, redis_running, wait_until
@@ -77,20 +78,9 @@ class Scanners:
     def start(self, queue: str, name: str, inventory: Path, visibility_timeout: float = 60) -> Scanner:
         log_path = self.workdir / f"{name.replace('@', '-')}.log"
         args = [
-            *BOOTSTRAP,
-            "cli",
-            "worker",
-            "--queue",
-            queue,
-            "--inventory",
-            str(inventory),
-            "--broker",
-            self.redis.url,
-            "--name",
-            name,
-            "--visibility-timeout",
-            str(visibility_timeout),
-        ]
+            *BOOTSTRAP, "cli", "worker", "--queue", queue, "--inventory", str(inventory),
+            "--broker", self.redis.url, "--name", name, "--visibility-timeout", str(visibility_timeout),
+        ]  # fmt: skip
         with log_path.open("wb") as out:
             process = subprocess.Popen(
                 args,
@@ -124,8 +114,6 @@ def national_lab(lab_factory: Callable[[str], Lab]) -> Lab:
 def province_inventory(directory: Path, routes: dict[str, str], hosts: dict[str, str]) -> Path:
     """Sites named by `routes` (site -> scanner queue, "local" for this process), `hosts` name -> site;
     every host offers the lab's application service on 8080."""
-    from audit.lab.scenarios.distributed import GREETING_HOSTS, SILENT_HOSTS
-
     addresses = {**GREETING_HOSTS, **SILENT_HOSTS}
     groups = {name: site(scanner=queue) for name, queue in routes.items()}
     entries = {
