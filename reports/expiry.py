@@ -29,6 +29,7 @@ MONTHS_BACK = 12
 MONTHS_AHEAD = 24
 CHART_WIDTH = 720
 CHART_HEIGHT = 160
+TABLE_LIMIT = 1000  # nearest expiries listed in the HTML table; counts and timeline use them all
 LABEL_SPACE = 28
 
 
@@ -64,6 +65,7 @@ class ExpiryView:
     windows: tuple[tuple[str, int], ...]
     bars: tuple[MonthBar, ...]
     undated: int
+    total: int
     width: int = CHART_WIDTH
     height: int = CHART_HEIGHT + LABEL_SPACE
 
@@ -174,4 +176,4 @@ def expiry_view(findings: Sequence[ReportFinding], today: date) -> ExpiryView | 
     if counts.get("unknown"):
         windows += (("unknown", counts["unknown"]),)
     bars, undated = _bars(certs, today)
-    return ExpiryView(tuple(certs), windows, bars, undated)
+    return ExpiryView(tuple(certs[:TABLE_LIMIT]), windows, bars, undated, len(certs))

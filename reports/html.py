@@ -27,6 +27,9 @@ from reports.model import EFFECTIVE_STATUSES, ReportDocument, ReportFinding
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_RISKS = 10
+# Above this many findings the HTML lists only the problems (PASS and SKIP stay in JSON and CSV),
+# so a national run or 100,000 signing certificates still give a page a browser can open.
+FULL_LISTING_LIMIT = 5000
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 _STATUS_ORDER = {s: i for i, s in enumerate(EFFECTIVE_STATUSES)}
 
@@ -106,6 +109,10 @@ def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
     table = strings(lang)
     basis = catalogue.basis(doc.compliance.legal_basis)
     rows = sorted((Row(i, f) for i, f in enumerate(doc.findings)), key=_sort_key)
+    omitted = 0
+    if len(rows) > FULL_LISTING_LIMIT:
+        listed = [r for r in rows if r.effective_status not in ("PASS", "SKIP")]
+        omitted, rows = len(rows) - len(listed), listed
     script = _asset("report.js")
 
     def cite(control: Control, level: int | None = None) -> list[dict[str, str]]:
@@ -141,6 +148,7 @@ def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
             international=lambda control: not catalogue.is_legal(control, basis.id),
             statuses=EFFECTIVE_STATUSES,
             findings=rows,
+            omitted=omitted,
             top_risks=[r for r in rows if r.effective_status == "FAIL"][:TOP_RISKS],
             facets=facets,
             sparklines={site: s for site, pts in doc.trend.items() if (s := _sparkline(site, pts))},

@@ -11,7 +11,7 @@ Percentage = compliant controls / counted controls, where advisory, not-applicab
 from __future__ import annotations
 
 import enum
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -83,10 +83,6 @@ def percent(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def _evidence(control: Control, finding: Finding) -> bool:
-    return finding.check_id in control.checks or control.id in finding.controls
-
-
 def control_status(statuses: Collection[Status], waived: int) -> ControlStatus:
     """The status of one applicable control from the statuses of its non-waived findings."""
     present = set(statuses)
@@ -103,18 +99,30 @@ def control_status(statuses: Collection[Status], waived: int) -> ControlStatus:
     return ControlStatus.COMPLIANT
 
 
+def _evidence(control: Control, by_check: dict[str, list[int]], by_control: dict[str, list[int]]) -> set[int]:
+    """Findings the catalogue maps to the control, plus those that name it themselves (plugins)."""
+    found = {i for check in control.checks for i in by_check.get(check, ())}
+    return found | set(by_control.get(control.id, ()))
+
+
 def evaluate_site(
     catalogue: Catalogue, site: SiteInfo, findings: Sequence[Finding], waived: Collection[int] = ()
 ) -> SiteCompliance:
     """Control results for one site; `waived` holds indices into `findings` that a waiver covers."""
-    own = [(i, f) for i, f in enumerate(findings) if f.target.site == site.name]
     waived = frozenset(waived)
+    by_check: dict[str, list[int]] = defaultdict(list)
+    by_control: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(findings):
+        if f.target.site == site.name:
+            by_check[f.check_id].append(i)
+            for control_id in f.controls:
+                by_control[control_id].append(i)
     results = []
     for control in catalogue.controls.values():
         if not control.automated:
             continue
-        evidence = [(i, f) for i, f in own if _evidence(control, f)]
-        live = [f.status for i, f in evidence if i not in waived]
+        evidence = _evidence(control, by_check, by_control)
+        live = [findings[i].status for i in evidence if i not in waived]
         n_waived = len(evidence) - len(live)
         if not control.applies_at(site.security_level):
             status = ControlStatus.NOT_APPLICABLE

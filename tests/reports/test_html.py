@@ -137,3 +137,15 @@ def test_signing_section_counts_windows_and_draws_a_timeline(tmp_path: Path) -> 
 def test_no_signing_section_without_signing_findings(tmp_path: Path) -> None:
     html = render(tmp_path, "vi", make_run([finding("TLS-002", Status.FAIL)]))
     assert 'id="signing"' not in html
+
+
+def test_large_runs_list_only_problems_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("reports.html.FULL_LISTING_LIMIT", 5)
+    monkeypatch.setattr("reports.expiry.TABLE_LIMIT", 2)
+    run = rich_run()
+    html = render(tmp_path, "en", run)
+    problems = [f for f in run.findings if f.status not in (Status.PASS, Status.SKIP)]
+    assert html.count('<tr class="finding"') == len(problems)
+    hidden = len(run.findings) - len(problems)
+    assert f"{hidden} passed or not-applicable findings are not listed here" in html
+    assert "The 2 nearest expiries of 3 certificates are listed" in html
