@@ -22,7 +22,7 @@ from tests.conftest import host, site, write_inventory_files
 
 SSH_CHECKS = frozenset(f"SSH-{n:03d}" for n in range(1, 8))
 AUTH_CHECKS = frozenset({"SSH-008", "HOST-001", "HOST-002", "HOST-003", "HOST-004"})
-TIMEOUT = 2.0
+TIMEOUT = 4.0
 
 ADDRESSES = {
     "hardened": "127.0.4.1",
