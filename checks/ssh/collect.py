@@ -20,7 +20,7 @@ from audit.inventory import Host
 from audit.model import CollectionFailed, Observation
 from audit.registry import CollectContext, collector
 from audit.runner import host_target
-from checks.ssh.observations import HostKey, PinCheck, PinState, SshServerInfo
+from checks.ssh.observations import AlgorithmOffer, HostKey, PinCheck, PinState, SshServerInfo
 from checks.ssh.pins import KnownHostsPins
 from checks.ssh.transport import (
     Handshake,
@@ -112,26 +112,14 @@ def probe(host: Host, ctx: CollectContext) -> SshServerInfo:
             raise SshProbeError(f"not an SSH server: {first.error}")
         protocol, software = parse_banner(first.banner)
         offer = first.offer
+        if offer is None and protocol in ("2.0", "1.99"):
+            raise SshProbeError(f"no key-exchange offer after the banner ({first.error})")
         if offer is None:
-            if protocol in ("2.0", "1.99"):
-                raise SshProbeError(f"no key-exchange offer after the banner ({first.error})")
-            return _without_offer(host, port, first.banner, protocol, software, str(first.error))
+            note = f"the server speaks SSH protocol {protocol} only ({first.error})"
+            return _unverified(host, port, first.banner, protocol, software, None, note)
         if first.error is not None:
             note = f"no key exchange the probe supports: {first.error}"
-            return SshServerInfo(
-                host_target(host, port),
-                first.banner,
-                protocol,
-                software,
-                offer,
-                "",
-                (),
-                (note,),
-                None,
-                "not queried: " + note,
-                None,
-                "no host key could be verified: " + note,
-            )
+            return _unverified(host, port, first.banner, protocol, software, offer, note)
         keys = [server_host_key(first.transport)]
         more, notes = _fetch_other_keys(
             address, port, timeout, offer.host_key_algorithms, {k.key_type for k in keys}
@@ -143,17 +131,17 @@ def probe(host: Host, ctx: CollectContext) -> SshServerInfo:
         methods, auth_note = _query_auth(first, pin)
         return SshServerInfo(
             host_target(host, port),
-            first.banner,
-            protocol,
-            software,
-            offer,
-            "",
-            tuple(keys),
-            tuple(notes),
-            methods,
-            auth_note,
-            pin,
-            "",
+            banner=first.banner,
+            protocol=protocol,
+            software=software,
+            offer=offer,
+            offer_note="",
+            host_keys=tuple(keys),
+            host_key_notes=tuple(notes),
+            auth_methods=methods,
+            auth_note=auth_note,
+            pin=pin,
+            pin_note="",
         )
     finally:
         first.close()
@@ -165,23 +153,23 @@ def _query_auth(first: Handshake, pin: PinCheck) -> tuple[tuple[str, ...] | None
     return _auth_methods(first)
 
 
-def _without_offer(
-    host: Host, port: int, banner: str, protocol: str, software: str, why: str
+def _unverified(
+    host: Host, port: int, banner: str, protocol: str, software: str, offer: AlgorithmOffer | None, note: str
 ) -> SshServerInfo:
-    note = f"the server speaks SSH protocol {protocol} only ({why})"
+    """What is known when no key exchange completed: banner, perhaps the offer, and why not more."""
     return SshServerInfo(
         host_target(host, port),
-        banner,
-        protocol,
-        software,
-        None,
-        note,
-        (),
-        (note,),
-        None,
-        "not queried: " + note,
-        None,
-        "no host key could be verified: " + note,
+        banner=banner,
+        protocol=protocol,
+        software=software,
+        offer=offer,
+        offer_note="" if offer else note,
+        host_keys=(),
+        host_key_notes=(note,),
+        auth_methods=None,
+        auth_note="not queried: " + note,
+        pin=None,
+        pin_note="no host key could be verified: " + note,
     )
 
 
