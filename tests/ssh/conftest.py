@@ -54,8 +54,9 @@ class SshLab:
         return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ssh_lab(lab_factory: Callable[[str], Lab]) -> SshLab:
+    """Per module, so a module after one that stops every lab (the demo test) gets it started again."""
     lab = lab_factory("ssh")
     return SshLab(lab, LabClientKey.ensure(lab.context.workdir).private_key)
 
