@@ -25,8 +25,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.errors import ConfigFileError
-from audit.model import Finding, Status
+from audit.errors import AuditError, ConfigFileError
+from audit.inventory import load_inventory
+from audit.model import Finding, Run, Status
 from audit.yamlfile import read_yaml, validate_node
 
 WAIVABLE = frozenset({Status.FAIL, Status.WARN})
@@ -96,3 +97,18 @@ def load_waivers(path: Path) -> WaiverSet:
     """Read and validate a waiver file; raise WaiverError naming file:line and the field."""
     parsed = validate_node(WaiverFile, path, read_yaml(path, WaiverError), error=WaiverError)
     return WaiverSet(parsed.waivers, str(path))
+
+
+def run_waivers(run: Run) -> tuple[WaiverSet, str | None]:
+    """The waivers of the run's inventory (defaults.yaml `waivers:`), and why they are unusable if so.
+
+    A broken waiver file must not cost a run its report or history: the caller shows the problem.
+    """
+    if not Path(run.inventory).is_dir():
+        return WaiverSet(), None
+    try:
+        inventory = load_inventory(run.inventory)
+        path = inventory.resolve(inventory.defaults.waivers)
+        return (load_waivers(path), None) if path is not None else (WaiverSet(), None)
+    except AuditError as exc:
+        return WaiverSet(), str(exc)

@@ -13,11 +13,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from audit.errors import AuditError, UsageError
+from audit.errors import UsageError
 from audit.guidance.catalogue import Catalogue, default_catalogue
-from audit.inventory import load_inventory
 from audit.model import Run
-from audit.waivers import WaiverSet, load_waivers
+from audit.waivers import WaiverSet, run_waivers
 from reports.atomic import write_atomic
 from reports.build import Trend, build_document
 from reports.html import render_html
@@ -50,22 +49,6 @@ class ReportInputError(UsageError):
     """A file given as a past run that is not a p06audit report or run."""
 
 
-def inventory_waivers(run: Run) -> tuple[WaiverSet | None, str | None]:
-    """The waiver file named by the run's inventory (defaults.yaml `waivers:`), or why it is unusable.
-
-    A broken waiver file must not cost the run its report: the problem is shown in the report instead.
-    """
-    if not Path(run.inventory).is_dir():
-        return None, None
-    try:
-        inventory = load_inventory(run.inventory)
-        path = inventory.resolve(inventory.defaults.waivers)
-        return (load_waivers(path), None) if path is not None else (None, None)
-    except AuditError as exc:
-        log.warning("waivers not applied: %s", exc)
-        return None, str(exc)
-
-
 def write_outputs(
     run: Run,
     directory: Path,
@@ -89,7 +72,9 @@ def write_outputs(
         raise UsageError(f"report language must be vi or en, not '{lang}'")
     waiver_error = None
     if waivers is None:
-        waivers, waiver_error = inventory_waivers(run)
+        waivers, waiver_error = run_waivers(run)
+        if waiver_error:
+            log.warning("waivers not applied: %s", waiver_error)
     catalogue = catalogue or default_catalogue()
     language: Lang = "vi" if lang == "vi" else "en"
     doc = build_document(

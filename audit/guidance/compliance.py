@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from audit.guidance.catalogue import Catalogue, Control, default_catalogue
 from audit.model import Finding, Run, SiteInfo, Status
+from audit.waivers import WaiverSet, run_waivers
 
 
 class ControlStatus(enum.StrEnum):
@@ -156,6 +157,11 @@ def evaluate(run: Run, catalogue: Catalogue | None = None, waived: Collection[in
     return ComplianceReport(sites, tuple(provinces), manual)
 
 
-def site_compliance_percentages(run: Run, *, waived: Collection[int] = ()) -> dict[str, float]:
-    """Compliance % per site name (what run history stores and the report's trend draws)."""
+def site_compliance_percentages(run: Run, *, waivers: WaiverSet | None = None) -> dict[str, float]:
+    """Compliance % per site, as the report shows it (what run history stores and the trend draws).
+
+    `waivers=None` applies the waiver file of the run's inventory, exactly as the report does.
+    """
+    waiver_set = waivers if waivers is not None else run_waivers(run)[0]
+    waived = waiver_set.apply(run.findings, run.finished.date()).waived.keys()
     return {s.site: s.percent for s in evaluate(run, waived=waived).sites}

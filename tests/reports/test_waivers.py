@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 import reports
+from audit.guidance import site_compliance_percentages
 from audit.model import Status
 from audit.waivers import WaiverError, WaiverSet, load_waivers
 from tests.conftest import InventoryFactory, host, site
@@ -143,6 +144,9 @@ def test_report_reads_the_inventory_waivers_and_counts_waived_apart(
     assert doc["waivers"]["source"].endswith("waivers.yaml") and doc["waivers"]["error"] is None
     html = written["html"].read_text(encoding="utf-8")
     assert "Miễn trừ đã hết hạn (không còn áp dụng)" in html and "Trung tâm PVHCC" in html
+    shown = {s["site"]: s["percent"] for s in doc["compliance"]["sites"]}
+    assert site_compliance_percentages(run) == shown  # what history stores matches the report
+    assert site_compliance_percentages(run, waivers=WaiverSet())["dc-hue"] < shown["dc-hue"]
 
 
 def test_a_broken_waiver_file_costs_nothing_but_is_shown(
