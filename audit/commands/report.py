@@ -42,14 +42,19 @@ def run_report(args: argparse.Namespace) -> int:
     from reports.model import ReportDocument
 
     loaded = reports.load_document(args.run)
-    run = loaded.to_run() if isinstance(loaded, ReportDocument) else loaded
-    lang = args.lang or (loaded.language if isinstance(loaded, ReportDocument) else "vi")
+    trend: dict[str, list[tuple[str, float]]] | None = None
+    if isinstance(loaded, ReportDocument):
+        run, lang = loaded.to_run(), loaded.language
+        trend = {site: [(p.run, p.percent) for p in points] for site, points in loaded.trend.items()}
+    else:
+        run, lang = loaded, "vi"
     written = reports.write_outputs(
         run,
         args.out or args.run.parent,
         formats=tuple(args.formats or ("html",)),
-        lang=lang,
+        lang=args.lang or lang,
         previous=reports.load_run(args.previous) if args.previous else None,
+        trend=trend,
         legal_basis=args.legal_basis,
         waivers=load_waivers(args.waivers) if args.waivers else None,
     )

@@ -77,3 +77,11 @@ def test_guidance_list_filters_by_level(
     assert main(["guidance", "list", "--level", "3", "--legal-basis", "nd331-2026"]) == 0
     out = capsys.readouterr().out
     assert "VN-SSH-02" in out and "TCVN 14423:2026" in out and "TCVN 11930:2017" not in out
+
+
+def test_report_keeps_the_stored_trend(tmp_path: Path) -> None:
+    trend = {"dc-hue": [("r1", 10.0), ("r2", 25.0)]}
+    first = reports.write_outputs(rich_run(), tmp_path / "a", formats=("json",), trend=trend)["json"]
+    assert main(["report", str(first), "--format", "json", "--out", str(tmp_path / "b")]) == 0
+    again = reports.load_document(tmp_path / "b" / "report.json")
+    assert again == reports.load_document(first).model_copy(update={"generated": again.generated})  # type: ignore[union-attr]
