@@ -131,6 +131,18 @@ class DefaultsData(BaseModel):
     tls_warn_days: int = Field(default=30, ge=0)
     language: Literal["vi", "en"] = "vi"
     waivers: Path | None = None
+    legal_basis: str | None = None
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _known_legal_basis(cls, value: str | None) -> str | None:
+        """The report cites this basis (e.g. nd85-2016 or nd331-2026); a typo must not fall back silently."""
+        from audit.guidance import default_catalogue
+
+        known = default_catalogue().legal_bases
+        if value is not None and value not in known:
+            raise ValueError(f"unknown legal basis '{value}'; known: {', '.join(known)}")
+        return value
 
 
 class HostEntry(BaseModel):

@@ -44,6 +44,7 @@ def write_report_dir(
     lang: str,
     previous: Run | None = None,
     trend: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+    legal_basis: str | None = None,
 ) -> AuditResult:
     """Render into `out_dir/.<id>.partial`, then rename to `out_dir/<id>` in one step."""
     import reports
@@ -84,7 +85,13 @@ def audit_to_reports(
         run = execute(inventory, options, observer)
         recorded = history.record(run, options, db_url)
         result = write_report_dir(
-            run, out_dir, formats, lang, previous=recorded.previous, trend=recorded.trend
+            run,
+            out_dir,
+            formats,
+            lang,
+            previous=recorded.previous,
+            trend=recorded.trend,
+            legal_basis=inventory.defaults.legal_basis,
         )
         if notify is not None:
             send_digest(run, recorded.previous, notify, lang, report=result.report_dir)

@@ -112,3 +112,11 @@ def test_invalid_defaults_name_line_and_field(inventory_copy: Path) -> None:
         load_inventory(inventory_copy)
     assert caught.value.line == line
     assert caught.value.field == "data.tls_warn_days"
+
+
+def test_unknown_legal_basis(inventory_copy: Path) -> None:
+    line = replace_in(inventory_copy / "defaults.yaml", "legal_basis: nd85-2016", "legal_basis: nd999")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(inventory_copy)
+    assert caught.value.line == line
+    assert "unknown legal basis 'nd999'" in str(caught.value)
