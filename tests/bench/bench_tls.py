@@ -133,7 +133,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_p06audit(endpoints: list[Endpoint], work: Path, inventory: Path, timeout: float) -> Verdicts:
+def scan_p06audit(work: Path, inventory: Path, timeout: float) -> None:
     out, state = work / "p06-out", work / "p06-state"
     shutil.rmtree(out, ignore_errors=True)
     args = [
@@ -155,15 +155,22 @@ def run_p06audit(endpoints: list[Endpoint], work: Path, inventory: Path, timeout
     for check_id in TLS_CHECKS:
         args += ["--check", check_id]
     subprocess.run(args, capture_output=True, check=False, timeout=900)
-    (report,) = out.glob("*/report.json")
+
+
+def p06audit_verdicts(endpoints: list[Endpoint], work: Path) -> Verdicts:
+    (report,) = (work / "p06-out").glob("*/report.json")
     address = {e.host: e.address for e in endpoints}
     findings = json.loads(report.read_text())["findings"]
     return {(address[f["target"]["host"]], f["check_id"]): f["status"] for f in findings}
 
 
-def run_testssl(endpoints: list[Endpoint], work: Path, anchors: Path, timeout: float) -> Verdicts:
-    def one(e: Endpoint) -> tuple[Endpoint, list[dict[str, Any]]]:
-        report = work / f"testssl-{e.address}-{e.port}.json"
+def _testssl_report(work: Path, e: Endpoint) -> Path:
+    return work / f"testssl-{e.address}-{e.port}.json"
+
+
+def scan_testssl(endpoints: list[Endpoint], work: Path, anchors: Path, timeout: float) -> None:
+    def one(e: Endpoint) -> None:
+        report = _testssl_report(work, e)
         report.unlink(missing_ok=True)
         args = [
             "testssl",
@@ -187,29 +194,45 @@ def run_testssl(endpoints: list[Endpoint], work: Path, anchors: Path, timeout: f
             str(report),
             f"https://{e.name}:{e.port}",
         ]
-        subprocess.run(args, capture_output=True, check=False, timeout=900)
-        return e, json.loads(report.read_text()) if report.exists() else []
+        subprocess.run(args, capture_output=True, stdin=subprocess.DEVNULL, check=False, timeout=1800)
 
     with ThreadPoolExecutor(max_workers=20) as pool:  # testssl's own --parallel runs up to 20 at once
-        return {
-            k: v for e, entries in pool.map(one, endpoints) for k, v in testssl_verdicts(e, entries).items()
-        }
+        list(pool.map(one, endpoints))
 
 
-def run_sslyze(endpoints: list[Endpoint], work: Path) -> Verdicts:
-    report = work / "sslyze.json"
+def testssl_all_verdicts(endpoints: list[Endpoint], work: Path) -> Verdicts:
+    verdicts: Verdicts = {}
+    for e in endpoints:
+        report = _testssl_report(work, e)
+        verdicts |= _parsed(e, testssl_verdicts, json.loads(report.read_text()) if report.exists() else [])
+    return verdicts
+
+
+def scan_sslyze(endpoints: list[Endpoint], work: Path) -> None:
     targets = [f"{e.name}:{e.port}{{{e.address}}}" for e in endpoints]
     subprocess.run(
-        [str(VENV_BIN / "sslyze"), "--quiet", "--json_out", str(report), *targets],
+        [str(VENV_BIN / "sslyze"), "--quiet", "--json_out", str(work / "sslyze.json"), *targets],
         capture_output=True,
         check=False,
-        timeout=900,
+        timeout=1800,
     )
+
+
+def sslyze_all_verdicts(endpoints: list[Endpoint], work: Path) -> Verdicts:
     by_address = {e.address: e for e in endpoints}
     verdicts: Verdicts = {}
-    for result in json.loads(report.read_text())["server_scan_results"]:
-        verdicts |= sslyze_verdicts(by_address[result["server_location"]["ip_address"]], result)
+    for result in json.loads((work / "sslyze.json").read_text())["server_scan_results"]:
+        verdicts |= _parsed(by_address[result["server_location"]["ip_address"]], sslyze_verdicts, result)
     return verdicts
+
+
+def _parsed(e: Endpoint, parse: Callable[[Endpoint, Any], Verdicts], raw: Any) -> Verdicts:
+    """A peer's output this script cannot read counts as ERROR for that endpoint, with a note."""
+    try:
+        return parse(e, raw)
+    except (KeyError, ValueError, IndexError, TypeError) as exc:
+        print(f"  (could not read {parse.__name__} output for {e.name}: {exc!r})", flush=True)
+        return dict.fromkeys(((e.address, c) for c in TLS_CHECKS), "ERROR")
 
 
 def _status(failed: bool) -> str:
@@ -266,7 +289,7 @@ def _testssl_cipher(finding: str) -> tuple[str, int | None, str]:
 
 def testssl_verdicts(e: Endpoint, entries: list[dict[str, Any]]) -> Verdicts:
     found = {x["id"]: x["finding"] for x in entries}
-    if "TLS1_2" not in found:
+    if "TLS1_2" not in found or "doesn't seem to be a TLS/SSL" in found.get("optimal_proto", ""):
         return dict.fromkeys(((e.address, c) for c in TLS_CHECKS), "ERROR")
     accepted: dict[str, list[tuple[str, int | None, str]]] = {p: [] for p in TESTSSL_PROTOCOLS.values()}
     for x in entries:
@@ -274,6 +297,10 @@ def testssl_verdicts(e: Endpoint, entries: list[dict[str, Any]]) -> Verdicts:
             protocol = TESTSSL_PROTOCOLS[x["id"].split("-", 1)[1].rsplit("_", 1)[0]]
             accepted[protocol].append(_testssl_cipher(x["finding"]))
     verdicts = _suite_verdicts(accepted)
+    if "cert_notAfter" not in found:  # no certificate section: the certificate checks could not run
+        return {(e.address, c): v for c, v in verdicts.items()} | {
+            (e.address, c): "ERROR" for c in ("TLS-006", "TLS-007", "TLS-008", "TLS-009", "TLS-010")
+        }
     key_type, _, rest = found.get("cert_keySize", "").partition(" ")
     bits = int(rest.split()[0]) if rest.split() and rest.split()[0].isdigit() else 0
     minimum = POLICY.key_sizes.minimum(key_type) or 0
@@ -291,7 +318,9 @@ def testssl_verdicts(e: Endpoint, entries: list[dict[str, Any]]) -> Verdicts:
         "TLS-010": _status(
             any(h in found.get("cert_signatureAlgorithm", "").upper() for h in ("SHA1", "MD5"))
         ),
-        "TLS-011": _hsts(
+        "TLS-011": "ERROR"
+        if "HTTP_status_code" not in found
+        else _hsts(
             int(hsts_seconds) if hsts_seconds and hsts_seconds.isdigit() else None, "HSTS_time" in found
         ),
     }
@@ -354,12 +383,20 @@ def start_lab(lab_dir: Path, attempts: int = 36) -> dict[str, Any]:
     raise AssertionError("unreachable")
 
 
-def measure(run: Callable[[], Verdicts], lab_pid: int) -> tuple[float, int, Verdicts]:
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    scan: Callable[[], None]
+    verdicts: Callable[[], Verdicts]
+
+
+def measure(scan: Callable[[], None], lab_pid: int) -> tuple[float, int]:
+    """Wall time and peak memory of one scan; parsing its output is not timed."""
     with PeakMemory(lab_pid) as memory:
         started = time.monotonic()
-        verdicts = run()
+        scan()
         seconds = time.monotonic() - started
-    return seconds, memory.peak_kb, verdicts
+    return seconds, memory.peak_kb
 
 
 def main() -> int:
@@ -374,25 +411,39 @@ def main() -> int:
         hosts, endpoints = lab_endpoints()
         anchors = lab_dir / "pki" / "lab-root.pem"
         inventory = write_inventory(work / "inventory", hosts, anchors)
-        tools: dict[str, Callable[[], Verdicts]] = {
-            "p06audit": lambda: run_p06audit(endpoints, work, inventory, args.timeout),
-            "sslyze CLI": lambda: run_sslyze(endpoints, work),
-            "testssl.sh": lambda: run_testssl(endpoints, work, anchors, args.timeout),
-        }
-        times: dict[str, list[float]] = {t: [] for t in tools}
-        memory: dict[str, int] = dict.fromkeys(tools, 0)
+        tools = [
+            Tool(
+                "p06audit",
+                lambda: scan_p06audit(work, inventory, args.timeout),
+                lambda: p06audit_verdicts(endpoints, work),
+            ),
+            Tool(
+                "sslyze CLI",
+                lambda: scan_sslyze(endpoints, work),
+                lambda: sslyze_all_verdicts(endpoints, work),
+            ),
+            Tool(
+                "testssl.sh",
+                lambda: scan_testssl(endpoints, work, anchors, args.timeout),
+                lambda: testssl_all_verdicts(endpoints, work),
+            ),
+        ]
+        times: dict[str, list[float]] = {t.name: [] for t in tools}
+        memory: dict[str, int] = {t.name: 0 for t in tools}
         verdicts: dict[str, Verdicts] = {}
         print(
             f"{len(endpoints)} lab TLS endpoints, {args.runs} rounds, timeout {args.timeout:g} s", flush=True
         )
         for round_no in range(1, args.runs + 1):
-            for tool, run in tools.items():
-                seconds, peak, verdicts[tool] = measure(run, int(state["pid"]))
-                times[tool].append(seconds)
-                memory[tool] = max(memory[tool], peak)
+            for tool in tools:
+                seconds, peak = measure(tool.scan, int(state["pid"]))
+                times[tool.name].append(seconds)
+                memory[tool.name] = max(memory[tool.name], peak)
                 print(
-                    f"  round {round_no}: {tool:<11} {seconds:7.1f} s  peak {peak / 1024:6.0f} MB", flush=True
+                    f"  round {round_no}: {tool.name:<11} {seconds:7.1f} s  peak {peak / 1024:6.0f} MB",
+                    flush=True,
                 )
+                verdicts[tool.name] = tool.verdicts()
         report(times, memory, verdicts)
     finally:
         stop_background(lab_dir)
