@@ -15,8 +15,7 @@ from audit.inventory import Host
 from audit.model import Observation, Outcome, Severity, Status
 from audit.registry import CollectContext, RuleContext, check, collector
 from audit.runner import host_target
-
-CHECK_ID = "DPROBE-001"
+from tests.distributed.names import CHECK_ID
 
 
 @dataclass(frozen=True)

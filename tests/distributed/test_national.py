@@ -34,7 +34,7 @@ from tests.distributed.conftest import (
     start_audit,
     tally,
 )
-from tests.distributed.probe import CHECK_ID
+from tests.distributed.names import CHECK_ID
 from tests.distributed.services import RedisServer, free_port, wait_until
 
 ROUTES = {"prov-a": "qa", "prov-b": "qb", "prov-local": "local", "prov-c": "qnobody", "prov-d": "qdup"}
