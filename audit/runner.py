@@ -230,16 +230,21 @@ class Runner:
     def _apply_rules(self, observations: list[Observation]) -> list[Finding]:
         index = ObservationIndex(observations)
         findings: list[Finding] = []
-        for obs in observations:
+        by_kind: dict[type[Observation], list[CheckSpec]] = {}
+        for spec in self.checks:
+            by_kind.setdefault(spec.observes, []).append(spec)
+        for obs in observations:  # 100,000s of certificates: per-observation work is kept minimal
             kind = obs.expected if isinstance(obs, CollectionFailed) else type(obs)
+            specs = by_kind.get(kind)
+            if not specs:
+                continue
             host = self.inventory.hosts.get(obs.target.host or "")
             site = self.inventory.sites.get(obs.target.site)
-            for spec in self.checks:
-                if spec.observes is not kind or not spec.applies_to.matches(host, site):
+            ctx = RuleContext(self.inventory, self.options, host, site, index)
+            for spec in specs:
+                if not spec.applies_to.matches(host, site):
                     continue
-                outcome = self._outcome(
-                    spec, obs, RuleContext(self.inventory, self.options, host, site, index)
-                )
+                outcome = self._outcome(spec, obs, ctx)
                 if outcome is not None:
                     findings.append(make_finding(spec, obs.target, outcome, self.options.scanner))
         findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
