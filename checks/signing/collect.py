@@ -28,7 +28,7 @@ from checks.signing.observations import (
 from checks.signing.policy import SigningPolicy, load_policy
 from checks.signing.revocation import RevocationCache, RevocationChecker, load_crl_files
 from checks.signing.roster import RosterError, read_roster
-from checks.signing.scan import Leaf, PoolSpec, ScanResult, scan
+from checks.signing.scan import Leaf, PoolSpec, Request, ScanResult, scan
 from checks.signing.sources import find_files, read_file
 
 log = logging.getLogger(__name__)
@@ -97,10 +97,10 @@ class SiteCollector:
                 configured=self.spec.trust_anchors is not None,
                 anchors_problem=anchors_problem,
                 now=self.ctx.options.now,
-                identifier_oids=self.policy.subject_identifiers.oids,
             )
 
-        result = scan(files, self._password(), make_pool)
+        request = Request(files, self._password(), self.policy.subject_identifiers.oids)
+        result = scan(request, make_pool)
         for report in result.files:
             error = "; ".join(report.problems) or None
             self.file_seen(report.path, "source", report.kind, report.certificates, error)

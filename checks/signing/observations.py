@@ -1,14 +1,15 @@
 """What the signing collector saw: files read, certificates parsed and judged for chain and
 revocation, and roster rows. Frozen facts; the rules judge them without any I/O.
 
-`CertFacts` uses slots and plain values because 100,000 of them cross a process boundary and sit
-in memory at once (see tests/bench/bench_signing.py).
+`CertFacts` is a named tuple of plain values because 100,000 of them cross a process boundary and
+sit in memory at once (see tests/bench/bench_signing.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from audit.model import Observation
 
@@ -25,9 +26,9 @@ REVOCATION_UNKNOWN = "unknown"
 REVOCATION_NOT_CHECKED = "not_checked"  # outside its validity period, or not asked for
 
 
-@dataclass(frozen=True, slots=True)
-class CertFacts:
-    """One signing certificate parsed into the facts the checks need."""
+class CertFacts(NamedTuple):
+    """One signing certificate parsed into the facts the checks need (a tuple: cheap to build,
+    pickle and hold 100,000 times)."""
 
     holder: str  # subject commonName
     unit: str  # subject organizationalUnitName(s), joined with ", "

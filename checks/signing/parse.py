@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from checks.signing.der import CN, TbsParts, name_attributes, rfc4514
+from checks.signing import x509der
+from checks.signing.der import CN, DerError, TbsParts, extension_items, name_attributes, rfc4514, tbs_parts
 from checks.signing.observations import CertFacts
 from checks.signing.roca import has_roca_fingerprint
 
@@ -24,6 +26,7 @@ KEY_USAGE_FIELDS = (
     "key_cert_sign",
     "crl_sign",
 )
+T = TypeVar("T")
 # EdDSA hashes inside the algorithm; report the hash it uses so SIGN-007 judges it like the others.
 INTRINSIC_HASH = {"1.3.101.112": "sha512", "1.3.101.113": "shake256"}
 
@@ -32,54 +35,115 @@ class CertificateError(ValueError):
     """A certificate that parsed as DER but whose contents cannot be read (bad extension, key…)."""
 
 
-def is_ca(cert: x509.Certificate) -> bool:
-    """CA certificates (basicConstraints cA) build chains; they are not officials' certificates."""
+def _is_ca(cert: x509.Certificate) -> bool:
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except (x509.ExtensionNotFound, ValueError):  # absent or unreadable: judged as an official's
         return False
 
 
-def facts(cert: x509.Certificate, der: bytes, parts: TbsParts, identifier_oids: Iterable[str]) -> CertFacts:
-    """Everything the checks read, in one pass; raises CertificateError for unreadable contents."""
-    try:
-        subject = list(name_attributes(parts.subject))
-        issuer = list(name_attributes(parts.issuer))
-        key_type, key_bits, roca = _key(cert)
-        extensions = _extensions(cert)
-        fields: dict[str, list[str]] = {}
-        for oid, value in subject:
-            fields.setdefault(oid, []).append(value)
-        identifier = next((fields[o][0] for o in identifier_oids if o in fields), "")
-        issuer_cn = next((value for oid, value in issuer if oid == CN), "")
-        issuer_dn = rfc4514(issuer)
-        serial = cert.serial_number
-        return CertFacts(
-            holder=_first(fields, CN),
-            unit=", ".join(fields.get(OU, ())),
-            organization=_first(fields, ORG),
-            position=_first(fields, TITLE),
-            identifier=identifier,
-            email=_first(fields, EMAIL),
-            subject=rfc4514(subject),
-            issuer=issuer_cn or issuer_dn,
-            issuer_dn=issuer_dn,
-            serial=f"{serial:X}" if serial >= 0 else f"-{-serial:X}",
-            not_before=cert.not_valid_before_utc,
-            not_after=cert.not_valid_after_utc,
-            key_type=key_type,
-            key_bits=key_bits,
-            roca=roca,
-            signature_hash=_signature_hash(cert),
-            key_usage=extensions[0],
-            extended_key_usage=extensions[1],
-            crl_urls=extensions[2],
-            ocsp_urls=extensions[3],
-            sha256=hashlib.sha256(der).hexdigest(),
-            spki_sha256=hashlib.sha256(parts.spki).hexdigest(),
+class FactsReader:
+    """Turns certificates into `CertFacts`. One per process: issuer names and the small values
+    many certificates share (issuer, unit, URLs, key usage sets) are decoded once and shared, so
+    100,000 facts cost less time and memory and pickle small."""
+
+    def __init__(self, identifier_oids: Iterable[str]) -> None:
+        self.identifier_oids = tuple(identifier_oids)
+        self._issuers: dict[bytes, tuple[str, str]] = {}
+        self._shared: dict[object, object] = {}
+        self._decoded: dict[tuple[bytes, bytes], Any] = {}
+
+    def shared(self, value: T) -> T:
+        return self._shared.setdefault(value, value)  # type: ignore[return-value]
+
+    def issuer(self, name: bytes) -> tuple[str, str]:
+        """(commonName or DN, DN) of an issuer Name, decoded once per distinct issuer."""
+        if name not in self._issuers:
+            attributes = name_attributes(name)
+            dn = rfc4514(attributes)
+            self._issuers[name] = (next((v for o, v in attributes if o == CN), "") or dn, dn)
+        return self._issuers[name]
+
+    def read(self, cert: x509.Certificate, der: bytes) -> tuple[TbsParts | None, CertFacts | None]:
+        """(None, None) for a CA certificate; else its parts and facts. Raises CertificateError."""
+        try:
+            parts = tbs_parts(der)
+            items = extension_items(parts.extensions)
+        except DerError:
+            if _is_ca(cert):
+                return None, None
+            raise CertificateError("the certificate's structure cannot be read") from None
+        if x509der.is_ca(items):
+            return None, None
+        return parts, self.facts(cert, der, parts, self._extensions(cert, items))
+
+    def _extensions(self, cert: x509.Certificate, items: list[tuple[bytes, bytes]]) -> Extensions:
+        """From DER, each distinct extension value decoded once; cryptography when DER reading fails."""
+        found: dict[bytes, Any] = {}
+        try:
+            for oid, value in items:
+                reader = x509der.READERS.get(oid)
+                if reader is not None:
+                    key = (oid, value)
+                    if key not in self._decoded:
+                        self._decoded[key] = reader(value)
+                    found[oid] = self._decoded[key]
+        except DerError:
+            return _extensions(cert)
+        return (
+            found.get(x509der.KEY_USAGE),
+            found.get(x509der.EXTENDED_KEY_USAGE),
+            found.get(x509der.CRL_DISTRIBUTION_POINTS, ()),
+            found.get(x509der.AUTHORITY_INFO_ACCESS, ()),
         )
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise CertificateError(" ".join(str(exc).split())[:200] or type(exc).__name__) from exc
+
+    @staticmethod
+    def _key(cert: x509.Certificate, spki: bytes) -> tuple[str, int, bool]:
+        try:
+            kind, bits, modulus = x509der.public_key(spki)
+        except DerError:
+            return _key(cert)
+        return kind, bits, modulus is not None and has_roca_fingerprint(modulus)
+
+    def facts(self, cert: x509.Certificate, der: bytes, parts: TbsParts, extensions: Extensions) -> CertFacts:
+        """Everything the checks read, in one pass; raises CertificateError for unreadable contents."""
+        try:
+            subject = name_attributes(parts.subject)
+            issuer, issuer_dn = self.issuer(parts.issuer)
+            key_type, key_bits, roca = self._key(cert, parts.spki)
+            key_usage, eku, crl_urls, ocsp_urls = extensions
+            fields: dict[str, list[str]] = {}
+            for oid, value in subject:
+                fields.setdefault(oid, []).append(value)
+            identifier = next((fields[o][0] for o in self.identifier_oids if o in fields), "")
+            serial = cert.serial_number
+            shared = self.shared
+            return CertFacts(
+                holder=_first(fields, CN),
+                unit=shared(", ".join(fields.get(OU, ()))),
+                organization=shared(_first(fields, ORG)),
+                position=shared(_first(fields, TITLE)),
+                identifier=identifier,
+                email=_first(fields, EMAIL),
+                subject=rfc4514(subject),
+                issuer=issuer,
+                issuer_dn=issuer_dn,
+                serial=f"{serial:X}" if serial >= 0 else f"-{-serial:X}",
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+                key_type=key_type,
+                key_bits=key_bits,
+                roca=roca,
+                signature_hash=_signature_hash(cert),
+                key_usage=shared(key_usage),
+                extended_key_usage=shared(eku),
+                crl_urls=shared(crl_urls),
+                ocsp_urls=shared(ocsp_urls),
+                sha256=hashlib.sha256(der).hexdigest(),
+                spki_sha256=hashlib.sha256(parts.spki).hexdigest(),
+            )
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise CertificateError(" ".join(str(exc).split())[:200] or type(exc).__name__) from exc
 
 
 def _first(fields: dict[str, list[str]], oid: str) -> str:
@@ -123,18 +187,19 @@ def _extensions(cert: x509.Certificate) -> Extensions:
     ocsp_urls: list[str] = []
     for ext in cert.extensions:
         value = ext.value
-        if isinstance(value, x509.KeyUsage):
+        kind = type(value)  # exact types: isinstance on cryptography's ABCs is slow at 100,000 certificates
+        if kind is x509.KeyUsage:
             key_usage = _key_usage_names(value)
-        elif isinstance(value, x509.ExtendedKeyUsage):
+        elif kind is x509.ExtendedKeyUsage:
             eku = tuple(oid.dotted_string for oid in value)
-        elif isinstance(value, x509.CRLDistributionPoints):
+        elif kind is x509.CRLDistributionPoints:
             crl_urls += [
                 name.value
                 for point in value
                 for name in point.full_name or ()
                 if isinstance(name, x509.UniformResourceIdentifier)
             ]
-        elif isinstance(value, x509.AuthorityInformationAccess):
+        elif kind is x509.AuthorityInformationAccess:
             ocsp_urls += [
                 d.access_location.value
                 for d in value

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 PARALLEL_FETCHES = 4  # distinct CRL servers / OCSP responders asked at once
 CLOCK_SKEW = timedelta(minutes=5)
 BUDGET_FACTOR = 20  # the whole revocation stage of a run gets timeout times this
+OUTSIDE_VALIDITY = RevocationResult(REVOCATION_NOT_CHECKED, "outside its validity period")
+NO_ISSUER = RevocationResult(
+    REVOCATION_UNKNOWN,
+    "revocation unknown: the issuing CA certificate was not found, so no CRL or OCSP answer could be "
+    "verified",
+)
 
 
 @dataclass
@@ -53,6 +60,11 @@ class CrlIndex:
     issuer: bytes
     _revoked: dict[str, tuple[datetime, str | None]] | None = None
     _verified: dict[str, bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        next_update = self.crl.next_update_utc
+        self._stale_after = next_update + CLOCK_SKEW if next_update is not None else None
+        self._good = RevocationResult(REVOCATION_GOOD, "not on the CRL", self.source)  # one for all
 
     @classmethod
     def load(cls, source: str, der: bytes) -> CrlIndex:
@@ -84,10 +96,12 @@ class CrlIndex:
             return RevocationResult(
                 REVOCATION_REVOKED, "listed on the CRL", self.source, entry[0], entry[1]
             ), ""
-        next_update = self.crl.next_update_utc
-        if next_update is not None and next_update + CLOCK_SKEW < now:
-            return None, f"CRL {self.source} is out of date (next update was due {next_update.isoformat()})"
-        return RevocationResult(REVOCATION_GOOD, "not on the CRL", self.source), ""
+        if self._stale_after is not None and self._stale_after < now:
+            return (
+                None,
+                f"CRL {self.source} is out of date (next update was due {self._stale_after.isoformat()})",
+            )
+        return self._good, ""
 
 
 def _reason(entry: x509.RevokedCertificate) -> str | None:
@@ -170,21 +184,20 @@ class RevocationChecker:
     def check(self, certs: Sequence[tuple[CertFacts, str | None]]) -> list[RevocationResult]:
         """One verdict per (facts, issuer fingerprint), in order."""
         results: list[RevocationResult | None] = [None] * len(certs)
-        reasons: list[list[str]] = [[] for _ in certs]
+        reasons: dict[int, list[str]] = defaultdict(list)
         pending: list[tuple[int, CertFacts, Authority]] = []
         for i, (cert, issuer_fp) in enumerate(certs):
             if not cert.not_before <= self.now <= cert.not_after:
-                results[i] = RevocationResult(REVOCATION_NOT_CHECKED, "outside its validity period")
+                results[i] = OUTSIDE_VALIDITY
                 continue
             issuer = self.authorities.get(issuer_fp or "")
             if issuer is None:
-                results[i] = RevocationResult(
-                    REVOCATION_UNKNOWN,
-                    "revocation unknown: the issuing CA certificate was not found, so no CRL or OCSP "
-                    "answer could be verified",
-                )
+                results[i] = NO_ISSUER
                 continue
-            results[i] = self._from_crls(self.local.get(issuer.subject, ()), cert, issuer, reasons[i])
+            problems: list[str] = []
+            results[i] = self._from_crls(self.local.get(issuer.subject, ()), cert, issuer, self.now, problems)
+            if problems:
+                reasons[i] = problems
             if results[i] is None:
                 pending.append((i, cert, issuer))
         self.cache.fetch_crls(u for _, cert, _ in pending for u in cert.crl_urls if not check_url(u))
@@ -197,7 +210,7 @@ class RevocationChecker:
                     fetched.append(entry)
                 elif entry:
                     reasons[i].append(entry)
-            results[i] = self._from_crls(fetched, cert, issuer, reasons[i])
+            results[i] = self._from_crls(fetched, cert, issuer, self.now, reasons[i])
             if results[i] is None:
                 questions.append(Question(i, cert, issuer))
         for question, verdict in self._ask_ocsp(questions, reasons):
@@ -207,23 +220,25 @@ class RevocationChecker:
             for i, result in enumerate(results)
         ]
 
+    @staticmethod
     def _from_crls(
-        self, indices: Iterable[CrlIndex], cert: CertFacts, issuer: Authority, reasons: list[str]
+        indices: Iterable[CrlIndex], cert: CertFacts, issuer: Authority, now: datetime, reasons: list[str]
     ) -> RevocationResult | None:
+        """The first verdict a usable CRL gives; else None, with why in `reasons`."""
         for index in indices:
             if index.issuer != issuer.subject:
                 reasons.append(f"CRL {index.source} was issued by another CA")
             elif not index.signed_by(issuer):
                 reasons.append(f"CRL {index.source} signature does not verify with '{issuer.name}'")
             else:
-                verdict, reason = index.judge(cert, self.now)
+                verdict, reason = index.judge(cert, now)
                 if verdict is not None:
                     return verdict
                 reasons.append(reason)
         return None
 
     def _ask_ocsp(
-        self, questions: list[Question], reasons: list[list[str]]
+        self, questions: list[Question], reasons: dict[int, list[str]]
     ) -> list[tuple[Question, RevocationResult]]:
         by_responder: dict[str, list[Question]] = {}
         for question in questions:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import functools
 import math
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
+from audit.inventory import Site
 from audit.model import CollectionFailed, Observation, Outcome, Severity, Status, Target
-from audit.registry import ObservationIndex, RuleContext, check
+from audit.registry import RuleContext, check
 from checks.signing.observations import (
     CHAIN_ERROR,
     CHAIN_INVALID,
@@ -32,7 +33,7 @@ from checks.signing.observations import (
     SigningCertificate,
     SigningFile,
 )
-from checks.signing.policy import SigningPolicy, fold, load_policy
+from checks.signing.policy import Regime, SigningPolicy, fold, load_policy
 from checks.signing.roster import official_key
 
 FAMILY = "signing"
@@ -47,35 +48,68 @@ SITE_RESOURCES: dict[type[Observation], tuple[str, str]] = {
 SAMPLE = 10
 
 
-@dataclass(frozen=True)
 class Group:
-    """A verdict many items share; it becomes one finding per site that counts them."""
+    """A verdict many items share; it becomes one finding per site that counts them. Made only by
+    `group()`, which interns them, so they hash and compare by identity (cheap at 100,000 items)."""
 
-    status: Status
-    summary: str
+    __slots__ = ("status", "summary")
+
+    def __init__(self, status: Status, summary: str) -> None:
+        self.status = status
+        self.summary = summary
+
+
+_GROUPS: dict[tuple[Status, str], Group] = {}
+
+
+def group(status: Status, summary: str) -> Group:
+    found = _GROUPS.get((status, summary))
+    if found is None:
+        found = _GROUPS[(status, summary)] = Group(status, summary)
+    return found
 
 
 Verdict = Outcome | Group | None
 Judge = Callable[[Any, RuleContext], Verdict]
-_MEMO: WeakKeyDictionary[ObservationIndex, dict[object, Any]] = WeakKeyDictionary()
+# The memo of the run being judged: [weak reference to its observation index, memo]. A run has one
+# index, so one slot suffices; it empties itself when the index is dropped.
+_RUN: list[Any] = [None, {}]
 
 
-def _memo(ctx: RuleContext, key: object, build: Callable[[], Any]) -> Any:
-    """Computed once per run (per observation index), then looked up in O(1) per observation."""
-    store = _MEMO.setdefault(ctx.observations, {})
-    if key not in store:
-        store[key] = build()
-    return store[key]
+def _run_memo(ctx: RuleContext) -> dict[object, Any]:
+    ref = _RUN[0]
+    if ref is None or ref() is not ctx.observations:
+        _RUN[0] = weakref.ref(ctx.observations, lambda _: _RUN.__setitem__(1, {}))
+        _RUN[1] = {}
+    memo: dict[object, Any] = _RUN[1]
+    return memo
+
+
+def _memo(ctx: RuleContext, build: Callable[[RuleContext], Any]) -> Any:
+    """`build(ctx)` computed once per run (keyed by the function), then an O(1) lookup."""
+    memo = _run_memo(ctx)
+    found = memo.get(build)
+    if found is None:
+        found = memo[build] = build(ctx)
+    return found
 
 
 def grouped(kind: type[ObsT]) -> Callable[[Judge], Callable[[ObsT, RuleContext], Outcome | None]]:
-    """Turn a judge into a rule: per-item outcomes stay, shared `Group` verdicts fold per site."""
+    """Turn a judge into a rule: per-item outcomes stay, shared `Group` verdicts fold per site.
+    The judge runs over every item of the run at the first call; later calls are a lookup."""
 
     def wrap(judge: Judge) -> Callable[[ObsT, RuleContext], Outcome | None]:
         @functools.wraps(judge)
         def rule(obs: ObsT, ctx: RuleContext) -> Outcome | None:
-            outcomes: dict[int, Outcome] = _memo(ctx, judge, lambda: _judge_all(ctx, kind, judge))
-            return outcomes.get(id(obs))
+            ref = _RUN[0]
+            if ref is not None and ref() is ctx.observations:
+                outcomes: dict[int, Outcome] | None = _RUN[1].get(judge)
+                if outcomes is not None:
+                    return outcomes.get(id(obs))
+            memo = _run_memo(ctx)
+            if judge not in memo:
+                memo[judge] = _judge_all(ctx, kind, judge)
+            return memo[judge].get(id(obs))  # type: ignore[no-any-return]
 
         return rule
 
@@ -84,26 +118,32 @@ def grouped(kind: type[ObsT]) -> Callable[[Judge], Callable[[ObsT, RuleContext],
 
 def _judge_all(ctx: RuleContext, kind: type[Observation], judge: Judge) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
-    groups: dict[tuple[str, Group], list[Observation]] = {}
+    members: dict[tuple[str, Group], list[Observation]] = {}
     contexts: dict[str, RuleContext] = {}
     for obs in ctx.observations.of_type(kind):
         site = obs.target.site
-        if site not in contexts:
-            contexts[site] = replace(ctx, host=None, site=ctx.inventory.sites.get(site))
+        site_ctx = contexts.get(site)
+        if site_ctx is None:
+            site_ctx = contexts[site] = replace(ctx, host=None, site=ctx.inventory.sites.get(site))
         try:
-            verdict = judge(obs, contexts[site])
+            verdict = judge(obs, site_ctx)
         except Exception as exc:  # one bad item must not cost the site its other verdicts
             verdict = Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
-        if isinstance(verdict, Group):
-            groups.setdefault((site, verdict), []).append(obs)
+        if verdict.__class__ is Group:
+            key = (site, verdict)
+            same = members.get(key)
+            if same is None:
+                members[key] = [obs]
+            else:
+                same.append(obs)
         elif verdict is not None:
-            outcomes[id(obs)] = verdict
+            outcomes[id(obs)] = verdict  # type: ignore[assignment]
     resource, noun = SITE_RESOURCES[kind]
-    for (site, group), members in groups.items():
-        outcomes[id(members[0])] = Outcome(
-            group.status,
-            f"{group.summary} ({len(members):,} {noun})",
-            {"count": len(members), "sample": [m.target.resource for m in members[:SAMPLE]]},
+    for (site, shared), items in members.items():
+        outcomes[id(items[0])] = Outcome(
+            shared.status,
+            f"{shared.summary} ({len(items):,} {noun})",
+            {"count": len(items), "sample": [m.target.resource for m in items[:SAMPLE]]},
             target=Target(site=site, resource=resource),
         )
     return outcomes
@@ -152,12 +192,22 @@ def cert_evidence(obs: SigningCertificate, **extra: Any) -> dict[str, Any]:
     }
 
 
-def warning_windows(ctx: RuleContext) -> list[tuple[int, Severity]]:
+def warning_windows(site: Site | None) -> tuple[tuple[int, Severity], ...]:
     """(days, severity), nearest window first; the inventory's warn_days override the policy."""
     expiry = _policy().expiry
-    spec = ctx.site.data.signing_certs if ctx.site is not None else None
+    spec = site.data.signing_certs if site is not None else None
     days = sorted(spec.warn_days if spec is not None and spec.warn_days else expiry.warn_days)
-    return [(d, expiry.severities[min(i, len(expiry.severities) - 1)]) for i, d in enumerate(days)]
+    return tuple((d, expiry.severities[min(i, len(expiry.severities) - 1)]) for i, d in enumerate(days))
+
+
+def _site_windows(ctx: RuleContext) -> tuple[tuple[int, Severity], ...]:
+    """warning_windows of the rule's site, computed once per site and run."""
+    memo = _run_memo(ctx)
+    key = ("windows", ctx.site.name if ctx.site is not None else "")
+    windows = memo.get(key)
+    if windows is None:
+        windows = memo[key] = warning_windows(ctx.site)
+    return windows
 
 
 # --- validity: one finding per certificate, the expiry list ---------------------------------
@@ -205,7 +255,7 @@ def expiring(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
         return None
     evidence = expiry_evidence(obs, now)
     left = evidence["days_left"]
-    for days, severity in warning_windows(ctx):
+    for days, severity in _site_windows(ctx):
         if left <= days:
             return Outcome(
                 Status.WARN,
@@ -272,7 +322,7 @@ def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
             f"Key usage of {_who(obs.cert)}'s certificate lacks {', '.join(missing)}.",
             cert_evidence(obs, key_usage=sorted(usage), missing=missing),
         )
-    return Group(Status.PASS, "Key usage includes digitalSignature and nonRepudiation")
+    return group(Status.PASS, "Key usage includes digitalSignature and nonRepudiation")
 
 
 @sign_check(
@@ -291,9 +341,9 @@ def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     policy = _policy().extended_key_usage
     eku = obs.cert.extended_key_usage
     if eku is None:
-        return Group(Status.PASS, "No extended key usage: the certificate is not restricted")
+        return group(Status.PASS, "No extended key usage: the certificate is not restricted")
     if set(eku) & policy.allowed_oids():
-        return Group(Status.PASS, "Extended key usage allows document or e-mail signing")
+        return group(Status.PASS, "Extended key usage allows document or e-mail signing")
     names = {u.oid: u.name for u in policy.allowed}
     return Outcome(
         Status.FAIL,
@@ -339,7 +389,7 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
             f"{cert.key_type} key of {_who(cert)} has {cert.key_bits} bits; at least {minimum} are required.",
             {**evidence, "minimum_bits": minimum, "source": keys.source},
         )
-    return Group(
+    return group(
         Status.PASS,
         f"Key meets the minimum (RSA ≥ {keys.rsa_min_bits}, EC ≥ {keys.ec_min_bits} bits; "
         "no ROCA fingerprint)",
@@ -359,7 +409,7 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     hashes = _policy().signature_hashes
     used = obs.cert.signature_hash
     if used in hashes.allowed:
-        return Group(Status.PASS, "Signed with SHA-256 or stronger")
+        return group(Status.PASS, "Signed with SHA-256 or stronger")
     return Outcome(
         Status.FAIL,
         f"Certificate of {_who(obs.cert)} is signed with {used or 'an unrecognised algorithm'}.",
@@ -385,11 +435,11 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
 def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.chain
     if result.status == CHAIN_VALID:
-        return Group(Status.PASS, "Chain validates: " + " → ".join(result.path))
+        return group(Status.PASS, "Chain validates: " + " → ".join(result.path))
     if result.status == CHAIN_UNCONFIGURED:
-        return Group(Status.SKIP, "No trust anchors are configured (signing_certs.trust_anchors)")
+        return group(Status.SKIP, "No trust anchors are configured (signing_certs.trust_anchors)")
     if result.status == CHAIN_ERROR:
-        return Group(Status.ERROR, f"Chain not checked: {result.reason}")
+        return group(Status.ERROR, f"Chain not checked: {result.reason}")
     return Outcome(
         Status.FAIL,
         f"Certificate of {_who(obs.cert)} does not chain to a trust anchor: {result.reason}.",
@@ -415,7 +465,7 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if result.status == REVOCATION_NOT_CHECKED:
         return None
     if result.status == REVOCATION_GOOD:
-        return Group(Status.PASS, "Not revoked (CRL or OCSP answer verified)")
+        return group(Status.PASS, "Not revoked (CRL or OCSP answer verified)")
     if result.status == REVOCATION_REVOKED:
         when = _day(result.revoked_at) if result.revoked_at else "an unknown date"
         why = f" ({result.revocation_reason})" if result.revocation_reason else ""
@@ -457,7 +507,7 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
 @grouped(SigningFile)
 def file_readable(obs: SigningFile, ctx: RuleContext) -> Verdict:
     if obs.error is None:
-        return Group(Status.PASS, "Files read")
+        return group(Status.PASS, "Files read")
     return Outcome(
         Status.ERROR,
         f"Cannot read {obs.role} file {obs.path}: {obs.error}.",
@@ -480,17 +530,17 @@ def _add_years(moment: datetime, years: int) -> datetime:
 
 def _renewal_starts(ctx: RuleContext) -> dict[tuple[str, str, str], datetime]:
     """Earliest start per (site, subject, key): a later certificate for the same pair is a renewal."""
+    first: dict[tuple[str, str, str], datetime] = {}
+    for obs in ctx.observations.of_type(SigningCertificate):
+        key = (obs.target.site, obs.cert.subject, obs.cert.spki_sha256)
+        if key not in first or obs.cert.not_before < first[key]:
+            first[key] = obs.cert.not_before
+    return first
 
-    def build() -> dict[tuple[str, str, str], datetime]:
-        first: dict[tuple[str, str, str], datetime] = {}
-        for obs in ctx.observations.of_type(SigningCertificate):
-            key = (obs.target.site, obs.cert.subject, obs.cert.spki_sha256)
-            if key not in first or obs.cert.not_before < first[key]:
-                first[key] = obs.cert.not_before
-        return first
 
-    starts: dict[tuple[str, str, str], datetime] = _memo(ctx, "renewals", build)
-    return starts
+@functools.cache
+def _regime(issuer_dn: str) -> tuple[str, Regime]:
+    return _policy().validity.regime_for(issuer_dn)
 
 
 @sign_check(
@@ -507,13 +557,13 @@ def _renewal_starts(ctx: RuleContext) -> dict[tuple[str, str, str], datetime]:
 @grouped(SigningCertificate)
 def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     cert = obs.cert
-    name, regime = _policy().validity.regime_for(cert.issuer_dn)
-    first = _renewal_starts(ctx)[(obs.target.site, cert.subject, cert.spki_sha256)]
+    name, regime = _regime(cert.issuer_dn)
+    first = _memo(ctx, _renewal_starts)[(obs.target.site, cert.subject, cert.spki_sha256)]
     renewed = first < cert.not_before
     years = regime.renewed_years if renewed else regime.new_years
     limit = _add_years(cert.not_before, years)
     if cert.not_after <= limit + timedelta(days=1):
-        return Group(Status.PASS, f"Validity within the {name} limits")
+        return group(Status.PASS, f"Validity within the {name} limits")
     span = (cert.not_after - cert.not_before).days
     kind = "renewed" if renewed else "new"
     return Outcome(
@@ -547,7 +597,7 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
 @grouped(SigningCertificate)
 def revocation_pointers(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if obs.cert.crl_urls or obs.cert.ocsp_urls:
-        return Group(Status.PASS, "Certificate names where to check its revocation")
+        return group(Status.PASS, "Certificate names where to check its revocation")
     return Outcome(
         Status.FAIL,
         f"Certificate of {_who(obs.cert)} names no CRL distribution point and no OCSP responder: its "
@@ -582,50 +632,55 @@ def _unusable_because(obs: SigningCertificate, now: datetime) -> str:
 
 @dataclass
 class SiteRoster:
-    """A site's roster joined with its certificates (built once per run)."""
+    """A site's roster rows, indexed for matching."""
 
     configured: bool
     error: str | None = None
-    by_id: dict[str, RosterEntry] | None = None
-    by_serial: dict[str, RosterEntry] | None = None
-    certs_of: dict[int, list[SigningCertificate]] | None = None  # id(entry) → matched certificates
-    usable_of: dict[str, list[SigningCertificate]] | None = None  # official key → usable certificates
-
-    def match(self, obs: SigningCertificate) -> RosterEntry | None:
-        if self.by_serial is None or self.by_id is None:
-            return None
-        return self.by_serial.get(obs.cert.serial) or self.by_id.get(official_key(obs.cert.identifier))
+    by_id: dict[str, RosterEntry] = field(default_factory=dict)
+    by_serial: dict[str, RosterEntry] = field(default_factory=dict)
 
 
-def _rosters(ctx: RuleContext) -> dict[str, SiteRoster]:
-    def build() -> dict[str, SiteRoster]:
-        now = ctx.options.now
-        rosters: dict[str, SiteRoster] = {}
-        for name, site in ctx.inventory.sites.items():
-            spec = site.data.signing_certs
-            rosters[name] = SiteRoster(spec is not None and spec.roster is not None, None, {}, {}, {}, {})
-        for failed in ctx.observations.of_type(CollectionFailed):
-            if failed.expected is RosterEntry and failed.target.site in rosters:
-                rosters[failed.target.site].error = failed.reason
-        for entry in ctx.observations.of_type(RosterEntry):
-            roster = rosters.setdefault(entry.target.site, SiteRoster(True, None, {}, {}, {}, {}))
-            assert roster.by_id is not None and roster.by_serial is not None
-            roster.by_id.setdefault(official_key(entry.official_id), entry)
-            for serial in entry.serials:
-                roster.by_serial.setdefault(serial, entry)
-        for obs in ctx.observations.of_type(SigningCertificate):
-            roster = rosters.setdefault(obs.target.site, SiteRoster(False, None, {}, {}, {}, {}))
-            assert roster.certs_of is not None and roster.usable_of is not None
-            owner = roster.match(obs)
-            if owner is not None:
-                roster.certs_of.setdefault(id(owner), []).append(obs)
-            key = official_key(owner.official_id) if owner is not None else official_key(obs.cert.identifier)
-            if key and usable(obs, now):
-                roster.usable_of.setdefault(key, []).append(obs)
-        return rosters
+@dataclass
+class RosterIndex:
+    """Every roster joined with every certificate, built once per run."""
 
-    rosters: dict[str, SiteRoster] = _memo(ctx, "rosters", build)
-    return rosters
+    sites: dict[str, SiteRoster]
+    owner: dict[int, RosterEntry] = field(default_factory=dict)  # id(certificate) → its roster row
+    official: dict[int, str] = field(default_factory=dict)  # id(certificate) → official key
+    certs_of: dict[int, list[SigningCertificate]] = field(default_factory=dict)  # id(row) → certificates
+    usable_of: dict[tuple[str, str], list[SigningCertificate]] = field(default_factory=dict)
+
+
+def _roster_index(ctx: RuleContext) -> RosterIndex:
+    """Match by a serial listed in the roster, else by the identifier in the subject (docs/signing.md)."""
+    now = ctx.options.now
+    sites = {}
+    for name, site in ctx.inventory.sites.items():
+        spec = site.data.signing_certs
+        sites[name] = SiteRoster(spec is not None and spec.roster is not None)
+    index = RosterIndex(sites)
+    for failed in ctx.observations.of_type(CollectionFailed):
+        if failed.expected is RosterEntry and failed.target.site in sites:
+            sites[failed.target.site].error = failed.reason
+    for entry in ctx.observations.of_type(RosterEntry):
+        roster = sites.setdefault(entry.target.site, SiteRoster(True))
+        roster.by_id.setdefault(official_key(entry.official_id), entry)
+        for serial in entry.serials:
+            roster.by_serial.setdefault(serial, entry)
+    for obs in ctx.observations.of_type(SigningCertificate):
+        roster = sites.setdefault(obs.target.site, SiteRoster(False))
+        subject_key = official_key(obs.cert.identifier)
+        owner = roster.by_serial.get(obs.cert.serial) or roster.by_id.get(subject_key)
+        key = subject_key
+        if owner is not None:
+            index.owner[id(obs)] = owner
+            index.certs_of.setdefault(id(owner), []).append(obs)
+            key = official_key(owner.official_id)
+        if key:
+            index.official[id(obs)] = key
+            if usable(obs, now):
+                index.usable_of.setdefault((obs.target.site, key), []).append(obs)
+    return index
 
 
 ROSTER_REMEDIATION = (
@@ -658,12 +713,10 @@ def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
         )
     if entry.status != "active":
         return None
-    roster = _rosters(ctx)[entry.target.site]
-    assert roster.certs_of is not None
-    matched = roster.certs_of.get(id(entry), [])
+    matched = _memo(ctx, _roster_index).certs_of.get(id(entry), [])
     now = ctx.options.now
     if any(usable(c, now) for c in matched):
-        return Group(Status.PASS, "Active official holds a valid certificate")
+        return group(Status.PASS, "Active official holds a valid certificate")
     found = [
         {"serial": c.cert.serial, "file": c.file, "why_not_valid": _unusable_because(c, now)} for c in matched
     ]
@@ -683,14 +736,15 @@ def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
     )
 
 
-def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> SiteRoster | Group | None:
-    """The site's roster when a roster check applies to this certificate, else the verdict to give."""
-    roster = _rosters(ctx)[obs.target.site]
+def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> RosterIndex | Group | None:
+    """The roster index when a roster check applies to this certificate, else the verdict to give."""
+    index: RosterIndex = _memo(ctx, _roster_index)
+    roster = index.sites[obs.target.site]
     if not roster.configured or not usable(obs, ctx.options.now):
         return None
     if roster.error:
-        return Group(Status.ERROR, f"Roster unreadable: {roster.error}")
-    return roster
+        return group(Status.ERROR, f"Roster unreadable: {roster.error}")
+    return index
 
 
 @sign_check(
@@ -703,10 +757,10 @@ def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> SiteRoster | Group
 )
 @grouped(SigningCertificate)
 def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
-    roster = _roster_for(obs, ctx)
-    if not isinstance(roster, SiteRoster):
-        return roster
-    entry = roster.match(obs)
+    index = _roster_for(obs, ctx)
+    if not isinstance(index, RosterIndex):
+        return index
+    entry = index.owner.get(id(obs))
     if entry is None:
         return Outcome(
             Status.FAIL,
@@ -726,7 +780,10 @@ def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
             f"'{entry.status_text}', should be revoked.",
             cert_evidence(obs, official_id=entry.official_id, roster_status=entry.status, row=entry.row),
         )
-    return Group(Status.PASS, "Holder is an active official on the roster")
+    return group(Status.PASS, "Holder is an active official on the roster")
+
+
+ONLY_CERTIFICATE = group(Status.PASS, "Only or newest valid certificate of its holder")
 
 
 @sign_check(
@@ -741,18 +798,16 @@ def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
 )
 @grouped(SigningCertificate)
 def one_certificate_each(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
-    if not usable(obs, ctx.options.now):
+    index: RosterIndex = _memo(ctx, _roster_index)
+    key = index.official.get(id(obs))
+    if key is None or not usable(obs, ctx.options.now):
         return None
-    roster = _rosters(ctx)[obs.target.site]
-    entry = roster.match(obs)
-    key = official_key(entry.official_id) if entry is not None else official_key(obs.cert.identifier)
-    if not key:
-        return None
-    assert roster.usable_of is not None
-    siblings = roster.usable_of.get(key, [obs])
+    siblings = index.usable_of[(obs.target.site, key)]
+    if len(siblings) == 1:
+        return ONLY_CERTIFICATE
     newest = max(siblings, key=lambda c: (c.cert.not_before, c.cert.serial))
     if newest is obs:
-        return Group(Status.PASS, "Only or newest valid certificate of its holder")
+        return ONLY_CERTIFICATE
     return Outcome(
         Status.FAIL,
         f"{_who(obs.cert)} holds {len(siblings)} valid certificates; this older one "
@@ -790,15 +845,15 @@ def _differences(obs: SigningCertificate, entry: RosterEntry) -> list[dict[str, 
 )
 @grouped(SigningCertificate)
 def matches_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
-    roster = _roster_for(obs, ctx)
-    if not isinstance(roster, SiteRoster):
-        return roster
-    entry = roster.match(obs)
+    index = _roster_for(obs, ctx)
+    if not isinstance(index, RosterIndex):
+        return index
+    entry = index.owner.get(id(obs))
     if entry is None or entry.status != "active" or not (obs.cert.unit or obs.cert.position):
         return None
     differences = _differences(obs, entry)
     if not differences:
-        return Group(Status.PASS, "Unit and position match the roster")
+        return group(Status.PASS, "Unit and position match the roster")
     said = "; ".join(f"{d['field']} '{d['certificate']}' vs roster '{d['roster']}'" for d in differences)
     return Outcome(
         Status.FAIL,

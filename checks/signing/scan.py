@@ -1,17 +1,17 @@
 """Read, parse and chain-validate the certificate files of a site, over several processes when large.
 
-Two phases, because chains need every CA certificate of every file: each part first decodes its
-files and reports the CA certificates it holds; once the whole pool is known, each part turns its
-officials' certificates into facts and chain verdicts. Parts run in this process for small inputs
-and in worker processes (forkserver: safe beside the runner's threads) for large ones, so 100,000
-certificates use every core. Workers keep their parsed certificates between the phases; only
-plain facts travel back.
+Two phases, because chains need every CA certificate of every file: each part first reads its
+files into facts and reports the CA certificates it holds; once the whole pool is known, each part
+validates its officials' certificates' chains. Parts run in this process for small inputs and in
+worker processes (separate interpreters, safe beside the runner's threads) for large ones, so
+100,000 certificates use every core. Only plain facts travel back.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,13 +23,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from checks.signing.chain import Authority, TrustStore
-from checks.signing.der import DerError, tbs_parts
+from checks.signing.der import DerError, tbs_of
 from checks.signing.observations import CertFacts, ChainResult
-from checks.signing.parse import CertificateError, facts, is_ca
-from checks.signing.sources import Decoded, read_file
+from checks.signing.parse import CertificateError, FactsReader
+from checks.signing.sources import read_file
 
 PARALLEL_BYTES = 8 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 MAX_WORKERS = 4
+WORKER_MODULE = "checks.signing.worker"
 
 
 class ScanError(RuntimeError):
@@ -54,6 +55,15 @@ class Inventory:
 
 
 @dataclass(frozen=True)
+class Request:
+    """What a part reads: its files, the PKCS#12 password, where the official's id sits."""
+
+    paths: list[Path]
+    password: bytes | None
+    identifier_oids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PoolSpec:
     """Phase two's input: the whole pool of CA certificates and how to judge."""
 
@@ -62,7 +72,6 @@ class PoolSpec:
     configured: bool
     anchors_problem: str | None
     now: datetime
-    identifier_oids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -73,49 +82,45 @@ class Leaf:
     issuer_fp: str | None
 
 
-@dataclass(frozen=True)
-class Judged:
-    leaves: list[Leaf]
-    problems: dict[str, list[str]]  # file → certificates that could not be read
-
-
 class ScanPart:
-    """The files one process handles."""
+    """The files one process handles. Phase one reads every certificate into facts; between the
+    phases an official's certificate is kept as DER only (parsing it again for its signature costs
+    a few µs; holding 50,000 parsed certificates costs memory)."""
 
-    def __init__(self, paths: Sequence[Path], password: bytes | None) -> None:
-        self.decoded: list[Decoded] = [read_file(p, password) for p in paths]
-        self._leaves: list[tuple[str, int, x509.Certificate, bytes]] = []
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.reader = FactsReader(request.identifier_oids)
+        self._leaves: list[tuple[str, bytes, bytes, CertFacts]] = []  # file, DER, issuer name, facts
 
     def inventory(self) -> Inventory:
         files, authorities, crls = [], [], []
-        for item in self.decoded:
-            files.append(
-                FileReport(item.path, item.kind, len(item.certs), [item.error] if item.error else [])
-            )
+        for path in self.request.paths:
+            item = read_file(path, self.request.password)
+            problems = [item.error] if item.error else []
+            files.append(FileReport(item.path, item.kind, len(item.certs), problems))
             for number, (cert, der) in enumerate(zip(item.certs, item.ders, strict=True), start=1):
-                if is_ca(cert):
+                try:
+                    parts, fact = self.reader.read(cert, der)
+                except CertificateError as exc:
+                    problems.append(f"certificate {number} is corrupt: {exc}")
+                    continue
+                if parts is None or fact is None:
                     authorities.append(der)
                 else:
-                    self._leaves.append((item.path, number, cert, der))
+                    self._leaves.append((item.path, der, self.reader.shared(parts.issuer), fact))
             crls += [(item.path, crl.public_bytes(serialization.Encoding.DER)) for crl in item.crls]
-        self.decoded = []
         return Inventory(files, authorities, crls)
 
-    def judge(self, pool: PoolSpec) -> Judged:
+    def judge(self, pool: PoolSpec) -> list[Leaf]:
+        """Phase two: the chain of every official's certificate, now that all CAs are known."""
         store = build_store(pool)
         leaves: list[Leaf] = []
-        problems: dict[str, list[str]] = {}
-        for path, number, cert, der in self._leaves:
-            try:
-                parts = tbs_parts(der)
-                fact = facts(cert, der, parts, pool.identifier_oids)
-            except (CertificateError, DerError) as exc:
-                problems.setdefault(path, []).append(f"certificate {number} is corrupt: {exc}")
-                continue
-            chain, issuer_fp = store.validate(cert, parts.issuer)
-            leaves.append(Leaf(path, fact, chain, issuer_fp))
+        for path, der, issuer, fact in self._leaves:
+            cert = x509.load_der_x509_certificate(der)
+            chain, issuer_fp = store.validate(cert, tbs_of(der), issuer)
+            leaves.append(Leaf(path, fact, self.reader.shared(chain), issuer_fp))
         self._leaves = []
-        return Judged(leaves, problems)
+        return leaves
 
 
 def build_store(pool: PoolSpec) -> TrustStore:
@@ -148,35 +153,33 @@ class ScanResult:
 
 
 def scan(
-    paths: Sequence[Path],
-    password: bytes | None,
-    make_pool: Callable[[list[bytes]], PoolSpec],
-    workers: int | None = None,
+    request: Request, make_pool: Callable[[list[bytes]], PoolSpec], parts: int | None = None
 ) -> ScanResult:
-    """Both phases over all files; `make_pool` turns the CA certificates found into the pool."""
-    count = workers if workers is not None else _worker_count(paths)
-    if count <= 1:
-        part = ScanPart(paths, password)
-        inventory = part.inventory()
-        pool = make_pool(inventory.authorities)
-        judged = [part.judge(pool)]
-        inventories = [inventory]
-    else:
-        inventories, pool, judged = _scan_in_processes(_split(paths, count), password, make_pool)
-    files = [f for inv in inventories for f in inv.files]
-    by_path = {f.path: f for f in files}
-    for result in judged:
-        for path, problems in result.problems.items():
-            by_path[path].problems += problems
+    """Both phases over all files; `make_pool` turns the CA certificates found into the pool.
+    The first part is read in this process (its results need no copying), the others in workers."""
+    chunks = _split(request.paths, parts or _part_count(request.paths))
+    local = ScanPart(Request(chunks[0], request.password, request.identifier_oids))
+    workers: list[_Worker] = []
+    try:
+        for paths in chunks[1:]:
+            workers.append(_Worker.start(Request(paths, request.password, request.identifier_oids)))
+        inventories: list[Inventory] = [local.inventory(), *(w.receive() for w in workers)]
+        pool = make_pool([der for inv in inventories for der in inv.authorities])
+        for worker in workers:
+            worker.requests.send(pool)
+        judged: list[list[Leaf]] = [local.judge(pool), *(w.receive() for w in workers)]
+    finally:
+        for worker in workers:
+            worker.close()
     return ScanResult(
-        files=sorted(files, key=lambda f: f.path),
-        leaves=sorted((leaf for r in judged for leaf in r.leaves), key=lambda leaf: leaf.file),
+        files=sorted((f for inv in inventories for f in inv.files), key=lambda f: f.path),
+        leaves=sorted((leaf for part in judged for leaf in part), key=lambda leaf: leaf.file),
         crls=[c for inv in inventories for c in inv.crls],
         store=build_store(pool),
     )
 
 
-def _worker_count(paths: Sequence[Path]) -> int:
+def _part_count(paths: Sequence[Path]) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     total = 0
     for path in paths:
@@ -203,50 +206,56 @@ def _split(paths: Sequence[Path], count: int) -> list[list[Path]]:
         lightest = loads.index(min(loads))
         parts[lightest].append(path)
         loads[lightest] += size
-    return [p for p in parts if p]
+    return [p for p in parts if p] or [[]]
 
 
-def _serve(conn: Connection, paths: list[Path], password: bytes | None) -> None:
-    """Body of a worker process: phase one, wait for the pool, phase two."""
-    part = ScanPart(paths, password)
-    conn.send(part.inventory())
-    pool = conn.recv()
-    conn.send(part.judge(pool))
-    conn.close()
+def serve_stdio() -> None:
+    """Body of a worker process (checks/signing/worker.py): pickled frames on stdin/stdout."""
+    out_fd = os.dup(1)
+    os.dup2(2, 1)  # a stray print must not corrupt the frames
+    requests = Connection(os.dup(0), writable=False)
+    replies = Connection(out_fd, readable=False)
+    part = ScanPart(requests.recv())
+    replies.send(part.inventory())
+    replies.send(part.judge(requests.recv()))
 
 
-def _scan_in_processes(
-    parts: list[list[Path]], password: bytes | None, make_pool: Callable[[list[bytes]], PoolSpec]
-) -> tuple[list[Inventory], PoolSpec, list[Judged]]:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    workers = []
-    try:
-        for paths in parts:
-            parent_end, child_end = context.Pipe()
-            process = context.Process(target=_serve, args=(child_end, paths, password), daemon=True)
-            process.start()
-            child_end.close()
-            workers.append((process, parent_end))
-        inventories: list[Inventory] = [_receive(conn, process) for process, conn in workers]
-        pool = make_pool([der for inv in inventories for der in inv.authorities])
-        for _, conn in workers:
-            conn.send(pool)
-        judged: list[Judged] = [_receive(conn, process) for process, conn in workers]
-    finally:
-        for process, conn in workers:
-            conn.close()
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-    return inventories, pool, judged
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    requests: Connection
+    replies: Connection
 
+    @classmethod
+    def start(cls, request: Request) -> _Worker:
+        """A separate interpreter (not fork: the runner has threads, some inside OpenSSL); the
+        password travels over the pipe, never on a command line or in the environment."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert process.stdin is not None and process.stdout is not None
+        worker = cls(
+            process,
+            Connection(os.dup(process.stdin.fileno()), readable=False),
+            Connection(os.dup(process.stdout.fileno()), writable=False),
+        )
+        process.stdin.close()
+        process.stdout.close()
+        worker.requests.send(request)
+        return worker
 
-def _receive(conn: Connection, process: multiprocessing.process.BaseProcess) -> Any:
-    try:
-        return conn.recv()
-    except EOFError:
-        process.join(timeout=5)
-        raise ScanError(
-            f"a certificate worker process ended unexpectedly (exit code {process.exitcode})"
-        ) from None
+    def receive(self) -> Any:
+        try:
+            return self.replies.recv()
+        except (EOFError, OSError):
+            code = self.process.wait(timeout=5)
+            raise ScanError(f"a certificate worker process ended unexpectedly (exit code {code})") from None
+
+    def close(self) -> None:
+        self.requests.close()
+        self.replies.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
