@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import socket
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote
@@ -59,6 +60,7 @@ class RevocationServer(SocketServerBase):
         super().__init__(name, address, port, description)
         self.documents = documents or {}
         self.ocsp = ocsp or {}
+        self.hits: Counter[str] = Counter()  # requests per path: tests check "fetched once"
 
     def handle(self, conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -70,6 +72,7 @@ class RevocationServer(SocketServerBase):
         conn.sendall(http_response(status, {"Content-Type": content_type}, payload))
 
     def answer(self, method: str, path: str, body: bytes) -> tuple[str, str, bytes]:
+        self.hits[path.split("/ocsp/")[0] if "/ocsp/" in path else path] += 1
         if method == "GET" and path in self.documents:
             content_type, payload = self.documents[path]
             return "200 OK", content_type, payload

@@ -364,6 +364,10 @@ CERTS = (
     CertSpec("serial-matched", "001085000027", "bundles/serial-matched.p7b", {"identifier": False}),  # -
 )  # fmt: skip
 # Rows without a certificate: 001085000022 (active: 101) and 001085000028 (unknown status: 101 ERROR).
+SOURCES_DIR = "certs"
+TRUST_ANCHORS_FILE = "gov-root.pem"
+CRL_FILE = "gov-sub-ca.crl"
+ROSTER_FILE = "roster.csv"
 CORRUPT_FILES = ("corrupt/truncated.cer", "corrupt/garbage.pem", "corrupt/wrong-password.p12")
 
 
@@ -381,7 +385,7 @@ class SigningLabFiles:
 
 def write_signing_lab(directory: Path, pki: GovernmentPki) -> SigningLabFiles:
     """Issue every official's certificate and write sources, anchors, CRL file and roster."""
-    sources = directory / "certs"
+    sources = directory / SOURCES_DIR
     people = {o.official_id: o for o in (*OFFICIALS, NOT_ON_ROSTER)}
     shared_key = new_key("ec256").public_key()
     certs: dict[str, x509.Certificate] = {}
@@ -407,9 +411,9 @@ def write_signing_lab(directory: Path, pki: GovernmentPki) -> SigningLabFiles:
         b"-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
     )
     _write(sources / CORRUPT_FILES[2], _p12(certs["good"], pki, secrets.token_hex(16).encode()))
-    trust_anchors = _write(directory / "gov-root.pem", _pem(pki.root.cert))
-    crl_file = _write(directory / "gov-sub-ca.crl", pki.crl().public_bytes(serialization.Encoding.DER))
-    roster = directory / "roster.csv"
+    trust_anchors = _write(directory / TRUST_ANCHORS_FILE, _pem(pki.root.cert))
+    crl_file = _write(directory / CRL_FILE, pki.crl().public_bytes(serialization.Encoding.DER))
+    roster = directory / ROSTER_FILE
     write_roster(roster, OFFICIALS, {"001085000027": certs["serial-matched"]})
     return SigningLabFiles(directory, sources, trust_anchors, crl_file, roster, certs)
 

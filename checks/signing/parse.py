@@ -68,12 +68,18 @@ class FactsReader:
         """(None, None) for a CA certificate; else its parts and facts. Raises CertificateError."""
         try:
             parts = tbs_parts(der)
-            items = extension_items(parts.extensions)
         except DerError:
             if _is_ca(cert):
                 return None, None
             raise CertificateError("the certificate's structure cannot be read") from None
-        if x509der.is_ca(items):
+        try:
+            items = extension_items(parts.extensions)
+            ca = x509der.is_ca(items)
+        except (DerError, IndexError):  # let cryptography read them, or say what is wrong with them
+            if _is_ca(cert):
+                return None, None
+            return parts, self.facts(cert, der, parts, _checked_extensions(cert))
+        if ca:
             return None, None
         return parts, self.facts(cert, der, parts, self._extensions(cert, items))
 
@@ -88,8 +94,8 @@ class FactsReader:
                     if key not in self._decoded:
                         self._decoded[key] = reader(value)
                     found[oid] = self._decoded[key]
-        except DerError:
-            return _extensions(cert)
+        except (DerError, IndexError):
+            return _checked_extensions(cert)
         return (
             found.get(x509der.KEY_USAGE),
             found.get(x509der.EXTENDED_KEY_USAGE),
@@ -101,7 +107,7 @@ class FactsReader:
     def _key(cert: x509.Certificate, spki: bytes) -> tuple[str, int, bool]:
         try:
             kind, bits, modulus = x509der.public_key(spki)
-        except DerError:
+        except (DerError, IndexError):
             return _key(cert)
         return kind, bits, modulus is not None and has_roca_fingerprint(modulus)
 
@@ -207,6 +213,13 @@ def _extensions(cert: x509.Certificate) -> Extensions:
                 and isinstance(d.access_location, x509.UniformResourceIdentifier)
             ]
     return key_usage, eku, tuple(crl_urls), tuple(ocsp_urls)
+
+
+def _checked_extensions(cert: x509.Certificate) -> Extensions:
+    try:
+        return _extensions(cert)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise CertificateError(" ".join(str(exc).split())[:200] or type(exc).__name__) from exc
 
 
 def _key_usage_names(value: x509.KeyUsage) -> frozenset[str]:

@@ -7,7 +7,6 @@ problem, and the certificates it did yield are kept (a bundle with one bad block
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -129,7 +128,7 @@ def _decode_pem(data: bytes, out: Decoded) -> None:
                 out.add_certs(pkcs7.load_der_pkcs7_certificates(der))
             elif label == b"X509 CRL":
                 out.crls.append(x509.load_der_x509_crl(der))
-        except (ValueError, TypeError, IndexError, binascii.Error) as exc:
+        except Exception as exc:  # any parse failure of one block: recorded, the other blocks still count
             problems.append(f"PEM block {number} ({label.decode('latin-1')}): {_clean(exc)}")
     if problems:
         out.error = "; ".join(problems[:3]) + (
@@ -151,10 +150,16 @@ def _decode_der(suffix: str, data: bytes, password: bytes | None, out: Decoded) 
         _decode_pkcs12(data, password, out)
     elif suffix in PKCS7_SUFFIXES:
         out.kind = "PKCS#7"
-        out.add_certs(pkcs7.load_der_pkcs7_certificates(data))
+        try:
+            out.add_certs(pkcs7.load_der_pkcs7_certificates(data))
+        except ValueError as exc:
+            raise ValueError(f"not a readable PKCS#7 bundle, corrupt or truncated ({_clean(exc)})") from None
     elif suffix == ".crl":
         out.kind = "CRL"
-        out.crls.append(x509.load_der_x509_crl(data))
+        try:
+            out.crls.append(x509.load_der_x509_crl(data))
+        except ValueError as exc:
+            raise ValueError(f"not a readable CRL, corrupt or truncated ({_clean(exc)})") from None
     else:
         _decode_unknown_der(data, password, out)
 
