@@ -190,7 +190,7 @@ def _decode_unknown_der(data: bytes, password: bytes | None, out: Decoded) -> No
 def _decode_pkcs12(data: bytes, password: bytes | None, out: Decoded) -> None:
     """Only the certificates are kept; the private key is dropped at once."""
     out.kind = "PKCS#12"
-    attempts = [password] if password is not None else [None, b""]
+    attempts = [password, None, b""] if password is not None else [None, b""]  # a folder may mix both
     last: Exception | None = None
     for attempt in attempts:
         try:
