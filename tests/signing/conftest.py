@@ -55,8 +55,9 @@ class SigningLab:
         return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def signing_lab(lab_factory: Callable[[str], Lab]) -> SigningLab:
+    """Per module, not per session: another test may stop every lab (the demo test does)."""
     lab = lab_factory("signing")
     return SigningLab(lab, lab.context.workdir / SIGNING_DIR)
 

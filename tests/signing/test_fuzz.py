@@ -23,6 +23,9 @@ from checks.signing.revocation import CrlIndex, judge_ocsp
 from checks.signing.roster import RosterError, parse_roster
 from checks.signing.sources import decode
 
+pytestmark = pytest.mark.filterwarnings(  # cryptography warns about the odd encodings fuzzing makes
+    "ignore::UserWarning", "ignore::cryptography.utils.CryptographyDeprecationWarning"
+)
 NOW = datetime.now(UTC)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SUFFIXES = ["x.pem", "x.crt", "x.cer", "x.der", "x.p7b", "x.p7c", "x.p12", "x.pfx", "x.crl", "noext"]
