@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -94,9 +94,13 @@ def _memo(ctx: RuleContext, build: Callable[[RuleContext], Any]) -> Any:
     return found
 
 
-def grouped(kind: type[ObsT]) -> Callable[[Judge], Callable[[ObsT, RuleContext], Outcome | None]]:
+def grouped(
+    kind: type[ObsT], by: Callable[[Any], Hashable] | None = None
+) -> Callable[[Judge], Callable[[ObsT, RuleContext], Outcome | None]]:
     """Turn a judge into a rule: per-item outcomes stay, shared `Group` verdicts fold per site.
-    The judge runs over every item of the run at the first call; later calls are a lookup."""
+    The judge runs over every item of the run at the first call; later calls are a lookup.
+    `by` names everything the judge reads: items with the same value share its Group verdict
+    without another call (a CA issues 100,000 certificates from a handful of profiles)."""
 
     def wrap(judge: Judge) -> Callable[[ObsT, RuleContext], Outcome | None]:
         @functools.wraps(judge)
@@ -108,7 +112,7 @@ def grouped(kind: type[ObsT]) -> Callable[[Judge], Callable[[ObsT, RuleContext],
                     return outcomes.get(id(obs))
             memo = _run_memo(ctx)
             if judge not in memo:
-                memo[judge] = _judge_all(ctx, kind, judge)
+                memo[judge] = _judge_all(ctx, kind, judge, by)
             return memo[judge].get(id(obs))  # type: ignore[no-any-return]
 
         return rule
@@ -116,19 +120,27 @@ def grouped(kind: type[ObsT]) -> Callable[[Judge], Callable[[ObsT, RuleContext],
     return wrap
 
 
-def _judge_all(ctx: RuleContext, kind: type[Observation], judge: Judge) -> dict[int, Outcome]:
+def _judge_all(
+    ctx: RuleContext, kind: type[Observation], judge: Judge, by: Callable[[Any], Hashable] | None
+) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     members: dict[tuple[str, Group], list[Observation]] = {}
     contexts: dict[str, RuleContext] = {}
+    shared_verdicts: dict[tuple[str, Hashable], Group] = {}
     for obs in ctx.observations.of_type(kind):
         site = obs.target.site
         site_ctx = contexts.get(site)
         if site_ctx is None:
             site_ctx = contexts[site] = replace(ctx, host=None, site=ctx.inventory.sites.get(site))
-        try:
-            verdict = judge(obs, site_ctx)
-        except Exception as exc:  # one bad item must not cost the site its other verdicts
-            verdict = Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
+        profile = (site, by(obs)) if by is not None else None
+        verdict: Verdict = shared_verdicts.get(profile) if profile is not None else None
+        if verdict is None:
+            try:
+                verdict = judge(obs, site_ctx)
+            except Exception as exc:  # one bad item must not cost the site its other verdicts
+                verdict = Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
+            if profile is not None and verdict.__class__ is Group:
+                shared_verdicts[profile] = verdict
         if verdict.__class__ is Group:
             key = (site, verdict)
             same = members.get(key)
@@ -305,7 +317,7 @@ def not_yet_valid(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
     ),
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: obs.cert.key_usage)
 def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     required = _policy().key_usage.required
     usage = obs.cert.key_usage
@@ -336,7 +348,7 @@ def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     ),
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: obs.cert.extended_key_usage)
 def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     policy = _policy().extended_key_usage
     eku = obs.cert.extended_key_usage
@@ -363,7 +375,7 @@ def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     ),
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: (obs.cert.key_type, obs.cert.key_bits, obs.cert.roca))
 def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     keys = _policy().keys
     cert = obs.cert
@@ -404,7 +416,7 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     remediation="Have the CA reissue the certificate signed with SHA-256 or stronger.",
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: obs.cert.signature_hash)
 def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     hashes = _policy().signature_hashes
     used = obs.cert.signature_hash
@@ -431,7 +443,7 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     ),
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: obs.chain)
 def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.chain
     if result.status == CHAIN_VALID:
@@ -459,7 +471,7 @@ def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     ),
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: obs.revocation)
 def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.revocation
     if result.status == REVOCATION_NOT_CHECKED:
@@ -594,7 +606,7 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     ),
     observes=SigningCertificate,
 )
-@grouped(SigningCertificate)
+@grouped(SigningCertificate, by=lambda obs: bool(obs.cert.crl_urls or obs.cert.ocsp_urls))
 def revocation_pointers(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if obs.cert.crl_urls or obs.cert.ocsp_urls:
         return group(Status.PASS, "Certificate names where to check its revocation")

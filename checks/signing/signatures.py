@@ -8,6 +8,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import SignatureAlgorithmOID
 
+PKCS1V15 = padding.PKCS1v15()
+
 
 def signature_ok(
     key: object,
@@ -22,7 +24,7 @@ def signature_ok(
             pad: padding.AsymmetricPadding = (
                 padding.PSS(padding.MGF1(algorithm), padding.PSS.AUTO)
                 if algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS
-                else padding.PKCS1v15()
+                else PKCS1V15
             )
             key.verify(signature, data, pad, algorithm)
         elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
