@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make demo   - set up, start the loopback lab, audit inventories/demo, write the HTML report"
-	@echo "make test   - set up, then run the test suite"
+	@echo "make test   - set up, lint (ruff, mypy), then run the test suite"
+	@echo "make bench  - every benchmark against its peer tool (see README)"
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -30,8 +31,11 @@ setup: system-packages $(STAMP)
 demo: setup
 	$(VENV)/bin/p06audit demo --out reports-out
 
-test: setup
+test: setup lint
 	$(VENV)/bin/pytest -q
+
+bench: setup
+	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: setup
 	$(VENV)/bin/ruff format --check .

@@ -102,11 +102,18 @@ def build(ctx: LabContext) -> list[LabServer]:
         ),
         SilentListener("ssh-silent", SILENT_ADDRESS, LAB_SSH_PORT),
         SshdServer(
-            "ssh-legacy", LEGACY_ADDRESS, ctx.workdir, ["rsa1024"], LEGACY_ONLY,
+            "ssh-legacy",
+            LEGACY_ADDRESS,
+            ctx.workdir,
+            ["rsa1024"],
+            LEGACY_ONLY,
             "OpenSSH speaking only group1-sha1, CBC, SHA-1/MD5 MACs and ssh-rsa with an RSA-1024 key",
         ),
         BannerListener(
-            "ssh-v1-only", SSH1_ADDRESS, LAB_SSH_PORT, b"SSH-1.5-Cisco-1.25\r\n",
+            "ssh-v1-only",
+            SSH1_ADDRESS,
+            LAB_SSH_PORT,
+            b"SSH-1.5-Cisco-1.25\r\n",
             "answers with an SSH-1.5 banner (an SSH-1-only device), then nothing",
         ),
     ]
