@@ -109,6 +109,12 @@ def _state(workdir: Path) -> dict[str, Any] | None:
 
 
 def _alive(pid: int) -> bool:
+    """True while the process runs; reaps it first when it is our own exited child (no zombie wait)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -50,3 +50,14 @@ def test_lab_refuses_non_loopback(address: str) -> None:
 def test_no_lab_process_left_behind(tmp_path: Path) -> None:
     assert p06audit("lab", "down", "--workdir", str(tmp_path)).stdout.strip() == "no lab was running"
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.usefixtures("no_labs_running")
+def test_stopping_our_own_background_lab_reaps_it(tmp_path: Path) -> None:
+    from audit import lab
+
+    state = lab.start_background(tmp_path / "lab", ["core"])
+    assert lab.stop_background(tmp_path / "lab")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(int(state["pid"]), os.WNOHANG)
+    assert lab.status(tmp_path / "lab") is None
