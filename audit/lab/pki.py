@@ -14,9 +14,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+# Revocation pointers named in lab server certificates (nothing resolves these names; TLS-015 reads them).
+CRL_URL = "http://crl.lab.p06.test/issuing.crl"
+OCSP_URL = "http://ocsp.lab.p06.test/"
 
 
 def new_key(kind: str = "ec256") -> PrivateKey:
@@ -25,6 +28,22 @@ def new_key(kind: str = "ec256") -> PrivateKey:
         return rsa.generate_private_key(public_exponent=65537, key_size=int(kind[3:]))
     curve = {"ec256": ec.SECP256R1(), "ec384": ec.SECP384R1()}[kind]
     return ec.generate_private_key(curve)
+
+
+def revocation_extensions() -> list[x509.ExtensionType]:
+    """CRL distribution point and OCSP URL, so only the scenario's own weakness shows."""
+    return [
+        x509.CRLDistributionPoints(
+            [x509.DistributionPoint([x509.UniformResourceIdentifier(CRL_URL)], None, None, None)]
+        ),
+        x509.AuthorityInformationAccess(
+            [
+                x509.AccessDescription(
+                    AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(OCSP_URL)
+                )
+            ]
+        ),
+    ]
 
 
 def name(common_name: str, org: str = "p06audit lab") -> x509.Name:

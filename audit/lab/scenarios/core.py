@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from audit.lab.pki import revocation_extensions
 from audit.lab.servers import BannerListener, LabServer, SilentListener, TlsHttpServer, TlsSettings
 
 if TYPE_CHECKING:
@@ -15,13 +16,19 @@ HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 
 def build(ctx: LabContext) -> list[LabServer]:
     pki = ctx.pki
-    good = pki.issue_server("core-good", ["portal.lab.p06.test"], ip_addresses=["127.0.1.1"])
+    good = pki.issue_server(
+        "core-good",
+        ["portal.lab.p06.test"],
+        ip_addresses=["127.0.1.1"],
+        extensions=revocation_extensions(),
+    )
     expired = pki.issue_server(
         "core-expired",
         ["expired.lab.p06.test"],
         ip_addresses=["127.0.1.2"],
         valid_from=timedelta(days=-400),
         valid_for=timedelta(days=365),
+        extensions=revocation_extensions(),
     )
     return [
         TlsHttpServer(

@@ -17,9 +17,17 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh
-from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from audit.lab.pki import Authority, IssuedCert, name, new_key, write_pem
+from audit.lab.pki import (
+    CRL_URL,
+    OCSP_URL,
+    Authority,
+    IssuedCert,
+    name,
+    new_key,
+    revocation_extensions,
+    write_pem,
+)
 from audit.lab.servers import GarbageListener, LabServer, SilentListener, TlsHttpServer, TlsSettings
 from audit.lab.tls_legacy import LegacyTlsHttpServer, LegacyTlsSettings
 
@@ -30,28 +38,10 @@ if TYPE_CHECKING:
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 PORT = 443
 DOMAIN = "tls.lab.p06.test"
-CRL_URL = "http://crl.lab.p06.test/issuing.crl"
-OCSP_URL = "http://ocsp.lab.p06.test/"
 # Python's default suites (ECDHE only, no SHA-1 MACs); SECLEVEL=0 lets OpenSSL load a 1024-bit key
 # or a SHA-1 certificate, and serve TLS 1.0/1.1, without changing which suites are offered.
 MODERN_SUITES = "ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:!aNULL:!eNULL:!SHA1:!AESCCM"
 LEGACY_SECLEVEL = MODERN_SUITES + ":@SECLEVEL=0"
-
-
-def revocation_extensions() -> list[x509.ExtensionType]:
-    """CRL distribution point and OCSP URL, so only the scenario's own weakness shows."""
-    return [
-        x509.CRLDistributionPoints(
-            [x509.DistributionPoint([x509.UniformResourceIdentifier(CRL_URL)], None, None, None)]
-        ),
-        x509.AuthorityInformationAccess(
-            [
-                x509.AccessDescription(
-                    AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(OCSP_URL)
-                )
-            ]
-        ),
-    ]
 
 
 @dataclass(frozen=True)
