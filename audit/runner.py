@@ -125,6 +125,8 @@ class Runner:
         self.registry = registry
         self.observer: RunObserver = observer or _SilentObserver()
         self.checks = [c for c in registry.checks.values() if options.selects(c.id)]
+        self._collector_errors: list[str] = []
+        self._lock = threading.Lock()
 
     def plan(self) -> list[_Job]:
         """One job per collector that produces what a selected check observes (matched by type)."""
@@ -182,7 +184,7 @@ class Runner:
                 for s in self.inventory.sites.values()
             ],
             findings=findings,
-            errors=self.orphan_checks(),
+            errors=self.orphan_checks() + self._collector_errors,
         )
 
     def _collect(self, jobs: list[_Job]) -> list[Observation]:
@@ -199,6 +201,8 @@ class Runner:
         except Exception as exc:
             log.warning("collector %s failed: %s", job.spec.family, _describe(exc))
             observed = _failures(job.spec, job.hosts, _describe(exc))
+            with self._lock:
+                self._collector_errors.append(f"collector {job.spec.family} failed: {_describe(exc)}")
         self.observer.on_step(job.spec.family)
         return observed
 

@@ -133,3 +133,16 @@ def test_collectors_match_checks_by_observation_not_family_name(inventory: Inven
     registry.checks["TST-001"] = replace(registry.checks["TST-001"], family="differently-named")
     run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
     assert {f.target.host for f in run.findings if f.check_id == "TST-001"} >= {"up", "down"}
+
+
+def test_failed_batch_collector_is_reported_in_the_run(inventory: Inventory) -> None:
+    """A batch collector that overruns is named in run.errors (site-level ones have no host to mark)."""
+
+    def stalls(hosts: Sequence[Host], ctx: CollectContext) -> Sequence[Observation]:
+        threading.Event().wait()
+        return []
+
+    registry = make_registry()
+    registry.add_collector(CollectorSpec("sitewide", stalls, False, (PortSeen,), __name__))
+    run = Runner(inventory, RunOptions(timeout=0.05), registry=registry).execute()
+    assert run.errors == ["collector sitewide failed: no result within 2 s"]
