@@ -8,7 +8,6 @@ reports and its history stay as they are.
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from audit.model import Run
 from audit.notify.config import NotifyConfig, SmtpSettings
 from audit.notify.digest import Digest, build_digest
 from audit.notify.messages import MESSAGES
+from audit.secrets import SecretError, optional_env_secret
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,11 @@ def render_digest(digest: Digest, lang: str, limit: int, report: Path | None = N
 
 
 def _password(smtp: SmtpSettings) -> str | None:
-    if smtp.password_env is None:
-        return None
-    password = os.environ.get(smtp.password_env)
-    if not password:
-        raise MailError(f"environment variable {smtp.password_env} (SMTP password) is not set")
-    return password
+    try:
+        secret = optional_env_secret(smtp.password_env, "SMTP password")
+    except SecretError as exc:
+        raise MailError(str(exc)) from None
+    return None if secret is None else secret.reveal()
 
 
 def deliver(message: Message, smtp: SmtpSettings, sender: str, recipients: tuple[str, ...]) -> None:

@@ -9,7 +9,6 @@ site-level: a file, a certificate (file#serial) or an official id; there is no h
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from audit.inventory import Host, Inventory, SigningCertsSpec
 from audit.model import CollectionFailed, Observation, Target
 from audit.registry import CollectContext, collector
+from audit.secrets import SecretError, env_secret
 from checks.signing.observations import (
     REVOCATION_NOT_CHECKED,
     RevocationResult,
@@ -118,11 +118,11 @@ class SiteCollector:
         name = self.spec.pkcs12_password_env
         if name is None:
             return None
-        value = os.environ.get(name)
-        if value is None:
-            log.warning("site %s: environment variable %s (PKCS#12 password) is not set", self.site, name)
+        try:
+            return env_secret(name, f"site {self.site}: PKCS#12 password").reveal().encode("utf-8")
+        except SecretError as exc:
+            log.warning("%s", exc)
             return None
-        return value.encode("utf-8")
 
     def _anchors(self) -> tuple[list[bytes], str | None]:
         if self.spec.trust_anchors is None:

@@ -208,7 +208,7 @@ def test_mail_failures_are_logged_and_never_raised(
         )
         assert not send_digest(CURRENT, PREVIOUS, needs_password, "vi")
     assert f"not sent via {DEAD_ADDRESS}:{PORT}: ConnectionRefusedError" in caplog.text
-    assert "environment variable P06AUDIT_TEST_SMTP_PASSWORD (SMTP password) is not set" in caplog.text
+    assert "SMTP password: environment variable P06AUDIT_TEST_SMTP_PASSWORD is not set" in caplog.text
     assert plain_server.received == []
 
 
