@@ -6,6 +6,8 @@ through that tree to the deepest line that exists, so an officer can go straight
 
 from __future__ import annotations
 
+import functools
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,3 +81,14 @@ def validate_node(
         if first["type"] == "enum":
             message = f"{message} (got '{first['input']}')"
         raise error(str(path), line_of(node, tuple(first["loc"])) or 1, field, message) from None
+
+
+def load_packaged(package: str, name: str, model: type[ModelT]) -> ModelT:
+    """Data shipped inside a package (a family's policy), validated once per process; errors say file:line."""
+    return _load_packaged(package, name, model)  # type: ignore[return-value]
+
+
+@functools.cache
+def _load_packaged(package: str, name: str, model: type[BaseModel]) -> BaseModel:
+    path = Path(str(files(package).joinpath(name)))
+    return validate_node(model, path, read_yaml(path))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from ruamel.yaml import YAML
+
+from audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +67,4 @@ class HostPolicy(BaseModel):
 
 @cache
 def load_policy() -> HostPolicy:
-    text = files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    data: Any = YAML(typ="safe").load(text)
-    return HostPolicy.model_validate(data)
+    return load_packaged(__package__, "policy.yaml", HostPolicy)

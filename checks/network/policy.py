@@ -7,12 +7,11 @@ was seen against the same lists, so a port the policy cares about is never missi
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field
-from ruamel.yaml import YAML
 
 from audit.inventory import Role, SiteKind
+from audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Port = int
@@ -71,5 +70,4 @@ class NetworkPolicy(BaseModel):
 
 @cache
 def load_policy() -> NetworkPolicy:
-    text = files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    return NetworkPolicy.model_validate(YAML(typ="safe").load(text))
+    return load_packaged(__package__, "policy.yaml", NetworkPolicy)

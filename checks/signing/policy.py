@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
-from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from ruamel.yaml import YAML
 
 from audit.model import Severity
+from audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 KEY_USAGE_NAMES = frozenset(
@@ -162,5 +161,4 @@ def fold(text: str) -> str:
 
 @cache
 def load_policy() -> SigningPolicy:
-    text = files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    return SigningPolicy.model_validate(YAML(typ="safe").load(text))
+    return load_packaged(__package__, "policy.yaml", SigningPolicy)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import enum
 from fnmatch import fnmatchcase
 from functools import cache
-from importlib.resources import files
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from ruamel.yaml import YAML
 
 from audit.model import Status
+from audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 AlgorithmKind = Literal["kex", "host_key_algorithms", "ciphers", "macs"]
@@ -118,6 +117,4 @@ class SshPolicy(BaseModel):
 
 @cache
 def load_policy() -> SshPolicy:
-    text = files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    data: Any = YAML(typ="safe").load(text)
-    return SshPolicy.model_validate(data)
+    return load_packaged(__package__, "policy.yaml", SshPolicy)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import cache
-from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from ruamel.yaml import YAML
+
+from audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,5 +80,4 @@ class TlsPolicy(BaseModel):
 
 @cache
 def load_policy() -> TlsPolicy:
-    text = files(__package__).joinpath("policy.yaml").read_text(encoding="utf-8")
-    return TlsPolicy.model_validate(YAML(typ="safe").load(text))
+    return load_packaged(__package__, "policy.yaml", TlsPolicy)

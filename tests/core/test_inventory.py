@@ -120,3 +120,23 @@ def test_unknown_legal_basis(inventory_copy: Path) -> None:
         load_inventory(inventory_copy)
     assert caught.value.line == line
     assert "unknown legal basis 'nd999'" in str(caught.value)
+
+
+def test_packaged_policy_errors_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import BaseModel
+
+    from audit.errors import ConfigFileError
+    from audit.yamlfile import load_packaged
+
+    class Policy(BaseModel):
+        max_days: int
+
+    package = tmp_path / "fake_family"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "policy.yaml").write_text("# limits\nmax_days: soon\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigFileError) as caught:
+        load_packaged("fake_family", "policy.yaml", Policy)
+    assert caught.value.line == 2
+    assert caught.value.field == "max_days"
