@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from audit.commands.run import add_fail_on_argument
 from audit.errors import UsageError
 from audit.inventory import DefaultsData, Inventory, SigningCertsSpec, Site, SiteData, SiteKind
 from audit.model import Finding, Run, Severity, Status
@@ -76,12 +77,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds per CRL/OCSP request (default 10)"
     )
-    parser.add_argument(
-        "--fail-on",
-        choices=[s.value for s in Severity],
-        default=Severity.HIGH.value,
-        help="exit 1 when a FAIL at or above this severity exists (default high)",
-    )
+    add_fail_on_argument(parser)
     parser.add_argument("--limit", type=int, default=50, help="problems shown in the table (default 50)")
     parser.set_defaults(func=run_certs)
 

@@ -32,6 +32,15 @@ def positive_ports(text: str) -> tuple[int, ...]:
     return ports
 
 
+def add_fail_on_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fail-on",
+        choices=[s.value for s in Severity],
+        default=Severity.HIGH.value,
+        help="exit 1 when a FAIL at or above this severity exists (default high)",
+    )
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`."""
     parser.add_argument(
@@ -41,12 +50,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds per network operation (default 10)"
     )
-    parser.add_argument(
-        "--fail-on",
-        choices=[s.value for s in Severity],
-        default=Severity.HIGH.value,
-        help="exit 1 when a FAIL at or above this severity exists (default high)",
-    )
+    add_fail_on_argument(parser)
     parser.add_argument(
         "--check", action="append", dest="checks", metavar="ID", help="only this check (repeatable)"
     )
