@@ -25,6 +25,7 @@ from audit.model import (
     Observation,
     Outcome,
     Run,
+    Severity,
     SiteInfo,
     Status,
     Target,
@@ -232,53 +233,91 @@ class Runner:
         return [obs for name in sorted(collected) for obs in collected[name]]
 
     def _apply_rules(self, observations: list[Observation]) -> list[Finding]:
+        """Every selected check over every observation it reads. 100,000s of certificates: what
+        depends only on (type, host, site) - the context and which checks apply - is worked out once."""
         index = ObservationIndex(observations)
         findings: list[Finding] = []
         by_kind: dict[type[Observation], list[CheckSpec]] = {}
         for spec in self.checks:
             by_kind.setdefault(spec.observes, []).append(spec)
-        for obs in observations:  # 100,000s of certificates: per-observation work is kept minimal
-            kind = obs.expected if isinstance(obs, CollectionFailed) else type(obs)
-            specs = by_kind.get(kind)
-            if not specs:
-                continue
-            host = self.inventory.hosts.get(obs.target.host or "")
-            site = self.inventory.sites.get(obs.target.site)
-            ctx = RuleContext(self.inventory, self.options, host, site, index)
+        plans: dict[tuple[type[Observation], str | None, str], tuple[RuleContext, list[CheckSpec]]] = {}
+        scanner = self.options.scanner
+        for obs in observations:
+            kind, failed = (
+                (obs.expected, obs.reason) if isinstance(obs, CollectionFailed) else (type(obs), None)
+            )
+            target = obs.target
+            key = (kind, target.host, target.site)
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = self._plan(by_kind.get(kind, []), target, index)
+            ctx, specs = plan
             for spec in specs:
-                if not spec.applies_to.matches(host, site):
-                    continue
-                outcome = self._outcome(spec, obs, ctx)
+                if failed is not None:
+                    outcome: Outcome | None = Outcome(
+                        Status.ERROR, f"Could not check: {failed}", {"reason": failed}
+                    )
+                else:
+                    try:
+                        outcome = spec.rule(obs, ctx)
+                    except Exception as exc:
+                        log.exception("check %s raised on %s", spec.id, target.key)
+                        outcome = Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
                 if outcome is not None:
-                    findings.append(make_finding(spec, obs.target, outcome, self.options.scanner))
+                    findings.append(make_finding(spec, target, outcome, scanner))
         findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
         return findings
 
-    @staticmethod
-    def _outcome(spec: CheckSpec, obs: Observation, ctx: RuleContext) -> Outcome | None:
-        if isinstance(obs, CollectionFailed):
-            return Outcome(Status.ERROR, f"Could not check: {obs.reason}", {"reason": obs.reason})
-        try:
-            return spec.rule(obs, ctx)
-        except Exception as exc:
-            log.exception("check %s raised on %s", spec.id, obs.target.key)
-            return Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
+    def _plan(
+        self, specs: list[CheckSpec], target: Target, index: ObservationIndex
+    ) -> tuple[RuleContext, list[CheckSpec]]:
+        """The rule context of a (host, site) and the checks that apply there."""
+        host = self.inventory.hosts.get(target.host or "")
+        site = self.inventory.sites.get(target.site)
+        ctx = RuleContext(self.inventory, self.options, host, site, index)
+        return ctx, [spec for spec in specs if spec.applies_to.matches(host, site)]
 
 
 def make_finding(spec: CheckSpec, target: Target, outcome: Outcome, scanner: str = "local") -> Finding:
-    return Finding(
-        check_id=spec.id,
-        title=spec.title,
-        family=spec.family,
-        status=outcome.status,
-        severity=outcome.severity or spec.severity,
-        target=outcome.target or target,
-        summary=outcome.summary,
-        evidence=outcome.evidence or {},
-        remediation=spec.remediation,
-        controls=spec.controls,
-        scanner=scanner,
-    )
+    """The check's metadata (checked when it registered) plus the rule's Outcome. An Outcome of the
+    declared types skips re-validation; anything else is validated (coerced or refused) as ever."""
+    severity = outcome.severity or spec.severity
+    where = outcome.target or target
+    values: dict[str, Any] = {
+        "check_id": spec.id,
+        "title": spec.title,
+        "family": spec.family,
+        "status": outcome.status,
+        "severity": severity,
+        "target": where,
+        "summary": outcome.summary,
+        "evidence": outcome.evidence or {},
+        "remediation": spec.remediation,
+        "controls": spec.controls,
+        "scanner": scanner,
+    }
+    if not _typed(outcome, severity, where):
+        return Finding(**values)
+    values["evidence"] = dict(values["evidence"])  # the shallow copy validation would make
+    return Finding.trusted(**values)
+
+
+def _typed(outcome: Outcome, severity: Severity, target: Target) -> bool:
+    """True when the Outcome's values are exactly the types Finding declares (what mypy promises,
+    but a plugin's rule may still hand a plain string for a status), so validation would change nothing."""
+    if (
+        outcome.status.__class__ is not Status
+        or severity.__class__ is not Severity
+        or target.__class__ is not Target
+        or outcome.summary.__class__ is not str
+    ):
+        return False
+    evidence = outcome.evidence
+    if evidence is None:
+        return True
+    if evidence.__class__ is not dict:
+        return False
+    return all(key.__class__ is str for key in evidence)
 
 
 def run_audit(inventory: Inventory, options: RunOptions, observer: RunObserver | None = None) -> Run:
