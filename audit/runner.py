@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from audit import __version__
+from audit.bulk import gc_paused
 from audit.inventory import Host, Inventory, build_nornir
 from audit.model import (
     CollectionFailed,
@@ -166,7 +167,8 @@ class Runner:
             if unreachable is None
             else [obs for job in jobs for obs in _failures(job.spec, job.hosts, unreachable)]
         )
-        findings = self._apply_rules(observations)
+        with gc_paused():  # 100,000s of findings, all kept
+            findings = self._apply_rules(observations)
         self.observer.on_step("rules")
         return Run(
             id=new_run_id(started),

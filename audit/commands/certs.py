@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from audit.bulk import gc_paused
 from audit.commands.run import add_fail_on_argument
 from audit.errors import UsageError
 from audit.inventory import DefaultsData, Inventory, SigningCertsSpec, Site, SiteData, SiteKind
@@ -197,6 +198,11 @@ def _short(resource: str) -> str:
 
 
 def run_certs(args: argparse.Namespace) -> int:
+    with gc_paused():  # a batch of 100,000s of records, all kept to the end
+        return _run_certs(args)
+
+
+def _run_certs(args: argparse.Namespace) -> int:
     console = Console()
     run = audit_certificates(args)
     rows = expiry_rows(run)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
+from audit.bulk import gc_paused
 from audit.inventory import Host, Inventory, SigningCertsSpec
 from audit.model import CollectionFailed, Observation, Target
 from audit.registry import CollectContext, collector
@@ -50,7 +51,8 @@ def collect_signing(hosts: Sequence[Host], ctx: CollectContext) -> list[Observat
         if spec is None:
             continue
         try:
-            observed += SiteCollector(site.name, ctx, spec, policy, cache).collect()
+            with gc_paused():  # 100,000s of certificates, all kept
+                observed += SiteCollector(site.name, ctx, spec, policy, cache).collect()
         except Exception as exc:
             log.exception("signing certificates of site %s could not be collected", site.name)
             reason = f"signing certificates could not be collected: {type(exc).__name__}: {exc}"

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from audit.bulk import gc_paused
 from checks.signing.chain import Authority, TrustStore
 from checks.signing.der import DerError
 from checks.signing.observations import CertFacts, ChainResult
@@ -215,9 +216,10 @@ def serve_stdio() -> None:
     os.dup2(2, 1)  # a stray print must not corrupt the frames
     requests = Connection(os.dup(0), writable=False)
     replies = Connection(out_fd, readable=False)
-    part = ScanPart(requests.recv())
-    replies.send(part.inventory())
-    replies.send(part.judge(requests.recv()))
+    with gc_paused():  # the facts of 100,000s of certificates, all kept until sent
+        part = ScanPart(requests.recv())
+        replies.send(part.inventory())
+        replies.send(part.judge(requests.recv()))
 
 
 @dataclass
