@@ -6,9 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from audit.errors import UsageError
+from audit.yamlfile import plain, read_yaml
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("vi", "en")
@@ -28,7 +27,7 @@ def strings(lang: str) -> dict[str, str]:
     """Flat dotted keys ('status.FAIL') to text for one language."""
     if lang not in LANGUAGES:
         raise UsageError(f"report language must be one of {', '.join(LANGUAGES)}, not '{lang}'")
-    data = yaml.safe_load((TRANSLATIONS / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data = plain(read_yaml(TRANSLATIONS / f"{lang}.yaml"))
     return _flatten("", data, {})
 
 

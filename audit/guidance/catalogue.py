@@ -16,10 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from audit.errors import AuditError
+from audit.yamlfile import plain, read_yaml
 
 GUIDANCE_DIR = Path(__file__).parent
 LEGAL_BASES_FILE = "legal-bases.yaml"
@@ -27,7 +27,6 @@ COMMON_BASIS = "common"
 Lang = Literal["vi", "en"]
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same rules, faster
 CONTROL_ID = r"^VN-[A-Z]{2,6}-\d{2}$"
 CHECK_ID = r"^[A-Z]{2,8}-\d{3}$"
 
@@ -176,10 +175,7 @@ class Catalogue:
 
 
 def _read(path: Path) -> object:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - safe loader
-    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise GuidanceError(f"{path}: cannot read guidance data: {exc}") from None
+    return plain(read_yaml(path))
 
 
 M = TypeVar("M", bound=BaseModel)
