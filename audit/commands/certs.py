@@ -161,9 +161,9 @@ def _cell(value: object) -> object:
 def write_expiry_csv(rows: list[dict[str, Any]], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=EXPIRY_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer = csv.writer(handle)  # plain rows: DictWriter's per-row checks cost 100,000s of calls
+        writer.writerow(EXPIRY_COLUMNS)
+        writer.writerows([_cell(row[column]) for column in EXPIRY_COLUMNS] for row in rows)
     return path
 
 
