@@ -11,14 +11,16 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from audit import history
 from audit.inventory import Inventory
 from audit.lock import run_lock
 from audit.model import Run, Severity, Status
-from audit.notify import NotifyConfig, send_digest
 from audit.options import RunOptions
 from audit.runner import RunObserver, run_audit
+
+if TYPE_CHECKING:
+    from audit.notify import NotifyConfig
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,12 @@ def audit_to_reports(
     notify: NotifyConfig | None = None,
     execute: Executor = run_audit,
 ) -> AuditResult:
-    """Under the state dir's run lock: audit, record in history, write reports, then mail the digest."""
+    """Under the state dir's run lock: audit, record in history, write reports, then mail the digest.
+    History (SQLAlchemy) and mail (jinja2) are imported here: commands that only import this module
+    for `exit_code` or `write_report_dir` start a third of a second sooner."""
+    from audit import history
+    from audit.notify import send_digest
+
     with run_lock(options.state_dir):
         history.prepare(options, db_url)
         run = execute(inventory, options, observer)

@@ -11,10 +11,8 @@ from rich.table import Table
 
 from audit.distributed import ENV_BROKER_PASSWORD, ENV_BROKER_URL, EXECUTORS, choose_executor
 from audit.errors import UsageError
-from audit.history import HistoryError
 from audit.inventory import load_inventory
 from audit.model import Severity, Status
-from audit.notify import find_notify_config
 from audit.options import RunOptions, default_state_dir
 from audit.pipeline import AuditResult, audit_to_reports, exit_code
 from audit.progress import ProgressObserver
@@ -114,6 +112,8 @@ def options_from(args: argparse.Namespace) -> RunOptions:
 
 
 def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResult:
+    from audit.notify import find_notify_config  # jinja2: imported when a run needs it, not by every command
+
     inventory = load_inventory(inventory_dir)
     options = options_from(args)
     lang = args.lang or inventory.defaults.language
@@ -149,6 +149,8 @@ def print_summary(result: AuditResult) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from audit.history import HistoryError  # SQLAlchemy: imported when a run needs it, not by every command
+
     result = audit_inventory(args, args.inventory)
     print_summary(result)
     if result.history_error:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from celery import Celery
-from kombu.utils.url import maybe_sanitize_url
-
 from audit.errors import UsageError
+
+if TYPE_CHECKING:  # Celery and kombu are imported where used: a tenth of a second every command paid
+    from celery import Celery
 
 ENV_BROKER_URL = "P06AUDIT_BROKER_URL"
 ENV_BROKER_PASSWORD = "P06AUDIT_BROKER_PASSWORD"  # noqa: S105 - the name of the variable, not a secret
@@ -49,11 +50,15 @@ def broker_url(flag: str | None, env: Mapping[str, str] = os.environ) -> str:
 
 def redact(url: str) -> str:
     """The URL as it may be printed or logged: the password masked."""
+    from kombu.utils.url import maybe_sanitize_url
+
     return str(maybe_sanitize_url(url))
 
 
 def make_app(url: str, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT) -> Celery:
     """A Celery app on `url` (broker and results) that speaks JSON only; it registers no task itself."""
+    from celery import Celery
+
     app = Celery("p06audit", broker=url, backend=url, set_as_current=False)
     restore_every = max(1.0, min(10.0, visibility_timeout / 5))
     app.conf.update(

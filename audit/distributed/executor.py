@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery import Celery, states
+from celery import states  # a plain module of names; the Celery app itself is imported by broker.make_app
 from pydantic import ValidationError
 
 from audit import __version__
@@ -38,6 +38,9 @@ from audit.runner import (
     new_run_id,
     run_audit,
 )
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery import Celery, Task, states
+from celery import states  # a plain module of names; the Celery app itself is imported by broker.make_app
 from pydantic import ValidationError
 
 from audit.distributed.broker import DEFAULT_VISIBILITY_TIMEOUT, TASK_NAME, make_app
@@ -23,6 +23,9 @@ from audit.errors import AuditError
 from audit.inventory import Inventory
 from audit.model import Run
 from audit.runner import Runner
+
+if TYPE_CHECKING:
+    from celery import Celery, Task
 
 log = logging.getLogger(__name__)
 
