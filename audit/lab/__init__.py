@@ -56,7 +56,7 @@ class Lab:
     """Builds the servers of the chosen scenario modules (all by default) and runs them in-process."""
 
     def __init__(self, workdir: Path, only: Iterable[str] | None = None, now: datetime | None = None) -> None:
-        self.context = LabContext(Path(workdir), now or datetime.now(UTC))
+        self.context = LabContext(Path(workdir).resolve(), now or datetime.now(UTC))
         self.context.workdir.mkdir(parents=True, exist_ok=True)
         known = scenario_modules()
         chosen = list(only) if only is not None else known

@@ -64,6 +64,14 @@ def test_demo_reachability(demo_report: dict) -> None:  # type: ignore[type-arg]
     assert status_of(demo_report, "NET-001", "app-service") == "PASS"
 
 
+def test_demo_reaches_every_family(demo_report: dict) -> None:  # type: ignore[type-arg]
+    """The lab runs from a relative --lab-dir: sshd re-execs and must still find its files."""
+    assert status_of(demo_report, "SSH-001", "ssh-hardened") == "PASS"
+    assert status_of(demo_report, "SSH-003", "ssh-weak") == "FAIL"
+    signing = [f for f in demo_report["json"]["findings"] if f["check_id"] == "SIGN-001"]
+    assert any(f["status"] == "FAIL" for f in signing)
+
+
 def test_demo_writes_every_format(demo_report: dict) -> None:  # type: ignore[type-arg]
     files = {p.name for p in demo_report["html"].parent.iterdir()}
     assert {"report.json", "report.html", "report.junit.xml", "findings.csv"} <= files
