@@ -23,7 +23,6 @@ from checks.tls.observations import (
 )
 from checks.tls.policy import load_policy
 
-POLICY = load_policy()
 _ORDER = (Status.PASS, Status.SKIP, Status.WARN, Status.ERROR, Status.FAIL)
 SECONDS_PER_DAY = 86400
 
@@ -133,11 +132,12 @@ def no_weak_suites(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     results = _protocols(obs, PROTOCOLS)
     if isinstance(results, str):
         return _error(results)
+    policy = load_policy()
     weak = {
-        f"{r.protocol} {s.name}": POLICY.weaknesses_of(s.name)
+        f"{r.protocol} {s.name}": policy.weaknesses_of(s.name)
         for r in results
         for s in r.accepted
-        if POLICY.weaknesses_of(s.name)
+        if policy.weaknesses_of(s.name)
     }
     evidence = {**_protocol_evidence(obs), "weak_suites": weak, "accepted_suites": _accepted(results)}
     if weak:
@@ -160,10 +160,11 @@ def forward_secrecy(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     results = _protocols(obs, LEGACY_PROTOCOLS)
     if isinstance(results, str):
         return _error(results)
+    forward_secret = load_policy().forward_secret
     static = {
         r.protocol: names
         for r in results
-        if (names := [s.name for s in r.accepted if not POLICY.forward_secret.matches(s.name)])
+        if (names := [s.name for s in r.accepted if not forward_secret.matches(s.name)])
     }
     evidence = {**_protocol_evidence(obs), "without_forward_secrecy": static}
     if static:
@@ -346,7 +347,7 @@ def certificate_expiry(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome
     needs=["tls"],
 )
 def key_strength(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
-    sizes = POLICY.key_sizes
+    sizes = load_policy().key_sizes
 
     def judge(d: CertificateDeployment) -> Verdict:
         weak = []
@@ -377,7 +378,7 @@ def key_strength(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     needs=["tls"],
 )
 def signature_hash(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
-    forbidden = POLICY.forbidden_signature_hashes
+    forbidden = load_policy().forbidden_signature_hashes
 
     def judge(d: CertificateDeployment) -> Verdict:
         chain = _checked_chain(d)
@@ -420,7 +421,7 @@ def signature_hash(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
 def hsts(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     if (problem := obs.error("http_headers")) is not None or obs.hsts is None:
         return _error(problem or "the HTTP headers were not fetched")
-    facts, minimum = obs.hsts, POLICY.hsts.min_max_age_seconds
+    facts, minimum = obs.hsts, load_policy().hsts.min_max_age_seconds
     evidence = {
         "server_name": obs.server_name,
         "header_present": facts.present,
@@ -484,18 +485,19 @@ def dh_group_size(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
         for s in r.accepted
         if s.key_exchange == "DH"
     }
+    policy = load_policy()
     evidence = {
         "server_name": obs.server_name,
         "dh_groups": groups,
-        "minimum_bits": POLICY.dh_min_bits,
-        "source": POLICY.dh_source,
+        "minimum_bits": policy.dh_min_bits,
+        "source": policy.dh_source,
     }
     if not groups:
         return Outcome(Status.SKIP, "No finite-field DHE suite accepted", evidence)
-    small = {k: v for k, v in groups.items() if v is None or v < POLICY.dh_min_bits}
+    small = {k: v for k, v in groups.items() if v is None or v < policy.dh_min_bits}
     if small:
         sizes = sorted({"too small to measure" if v is None else f"{v} bits" for v in small.values()})
-        return Outcome(Status.FAIL, f"DH group below {POLICY.dh_min_bits} bits: {', '.join(sizes)}", evidence)
+        return Outcome(Status.FAIL, f"DH group below {policy.dh_min_bits} bits: {', '.join(sizes)}", evidence)
     smallest = min(v for v in groups.values() if v is not None)
     return Outcome(Status.PASS, f"DH groups of {smallest} bits or more", evidence)
 
@@ -524,7 +526,7 @@ def cabf_validity(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
         assert leaf.not_before is not None and leaf.not_after is not None
         seconds = (leaf.not_after - leaf.not_before).total_seconds() + 1  # RFC 5280 bounds are inclusive
         days = seconds / SECONDS_PER_DAY
-        limit = POLICY.validity_limit(leaf.not_before)
+        limit = load_policy().validity_limit(leaf.not_before)
         evidence = {**leaf.brief(), "validity_days": round(days, 2), "publicly_trusted": True}
         if limit is None:
             return Verdict(
