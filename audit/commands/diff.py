@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -16,8 +16,10 @@ from rich.text import Text
 
 from audit.commands.history import add_database_arguments, open_history
 from audit.errors import UsageError
-from audit.history import Change, HistoryStore, RunDiff, diff_runs
 from audit.model import Run
+
+if TYPE_CHECKING:
+    from audit.history import Change, HistoryStore, RunDiff
 
 SECTIONS = (
     ("new", "New since the older run"),
@@ -96,6 +98,9 @@ def _table(title: str, changes: tuple[Change, ...]) -> Table:
 
 
 def diff_command(args: argparse.Namespace) -> int:
+    # SQLAlchemy: imported when this command runs, not at every start-up
+    from audit.history import diff_runs
+
     with open_history(args) as store:
         old, new = _pair(store, args.run_a, args.run_b)
     diff = diff_runs(old, new)

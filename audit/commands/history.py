@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from audit.history import HistoryStore, RunSummary, database_url
 from audit.model import Severity
 from audit.options import default_state_dir
+
+if TYPE_CHECKING:
+    from audit.history import HistoryStore, RunSummary
 
 SHORT = {
     Severity.CRITICAL: "crit",
@@ -34,6 +36,9 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_history(args: argparse.Namespace) -> HistoryStore:
     """The existing history named by the arguments (never creates an empty one by mistake)."""
+    # SQLAlchemy: imported when this command runs, not at every start-up
+    from audit.history import HistoryStore, database_url
+
     return HistoryStore(database_url(args.db, args.state_dir or default_state_dir()), create=False)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from audit.errors import UsageError
-from audit.history.store import display_url
 from audit.inventory import load_inventory
 from audit.options import default_state_dir
 from audit.schedule import WEEKDAYS, Schedule, audit_command, crontab_line, systemd_service, systemd_timer
@@ -54,6 +53,9 @@ def register(subparsers: Any) -> None:
 
 
 def schedule_command(args: argparse.Namespace) -> int:
+    # SQLAlchemy: imported when this command runs, not at every start-up
+    from audit.history.store import display_url
+
     if not args.name.replace("-", "").replace("_", "").isalnum():
         raise UsageError("--name may hold only letters, digits, '-' and '_'")
     if args.db and display_url(args.db) != args.db:
