@@ -26,10 +26,12 @@ class RunOptions:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     fail_on: Severity = Severity.HIGH
     checks: frozenset[str] | None = None
+    families: frozenset[str] | None = None
     extra_ports: tuple[int, ...] = ()
     service_detection: bool = False
     allow_wide_scope: bool = False
     scanner: str = "local"
 
-    def selects(self, check_id: str) -> bool:
-        return self.checks is None or check_id in self.checks
+    def selects(self, check_id: str, family: str) -> bool:
+        chosen_family = self.families is None or family in self.families
+        return chosen_family and (self.checks is None or check_id in self.checks)

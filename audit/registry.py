@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from audit.errors import RegistryError
+from audit.errors import RegistryError, UsageError
 from audit.model import Observation, Outcome, Severity
 
 if TYPE_CHECKING:
@@ -145,6 +145,7 @@ class Registry:
     checks: dict[str, CheckSpec] = field(default_factory=dict)
     collectors: dict[str, list[CollectorSpec]] = field(default_factory=dict)
     _loaded: bool = False
+    _imported: set[str] = field(default_factory=set)
 
     def add_check(self, spec: CheckSpec) -> None:
         if not CHECK_ID.match(spec.id):
@@ -165,12 +166,23 @@ class Registry:
     def add_collector(self, spec: CollectorSpec) -> None:
         self.collectors.setdefault(spec.family, []).append(spec)
 
-    def load_plugins(self) -> None:
-        """Import every module registered under the entry-point group (idempotent)."""
+    def load_plugins(self, families: Iterable[str] | None = None) -> None:
+        """Import the modules registered under the entry-point group: all, or only the named families.
+
+        Each is imported once; a registry built with `_loaded=True` is sealed and imports nothing.
+        """
         if self._loaded:
             return
-        self._loaded = True
-        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        wanted = sorted(available) if families is None else sorted(set(families))
+        unknown = [name for name in wanted if name not in available]
+        if unknown:
+            raise UsageError(f"unknown check family {unknown}; installed: {', '.join(sorted(available))}")
+        for name in wanted:
+            if name in self._imported:
+                continue
+            self._imported.add(name)
+            ep = available[name]
             try:
                 ep.load()
             except RegistryError:

@@ -121,12 +121,12 @@ class Runner:
         registry: Registry = REGISTRY,
         observer: RunObserver | None = None,
     ) -> None:
-        registry.load_plugins()
+        registry.load_plugins(options.families)
         self.inventory = inventory
         self.options = options
         self.registry = registry
         self.observer: RunObserver = observer or _SilentObserver()
-        self.checks = [c for c in registry.checks.values() if options.selects(c.id)]
+        self.checks = [c for c in registry.checks.values() if options.selects(c.id, c.family)]
         self._collector_errors: list[str] = []
         self._lock = threading.Lock()
 

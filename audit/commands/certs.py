@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from audit.inventory import DefaultsData, Inventory, SigningCertsSpec, Site, Sit
 from audit.model import Finding, Run, Severity, Status
 from audit.options import RunOptions
 from audit.pipeline import exit_code, write_report_dir
-from audit.registry import REGISTRY, Registry
 from audit.runner import Runner
 
 SITE = "certs"
@@ -108,22 +106,11 @@ def adhoc_inventory(args: argparse.Namespace) -> Inventory:
     return Inventory(COMMAND_LINE, SITE, {SITE: Site(SITE, site)}, {}, defaults)
 
 
-def signing_registry() -> Registry:
-    """The signing family alone: importing every family (sslyze, paramiko…) would cost this
-    command a second of start-up for checks it never runs."""
-    importlib.import_module(f"checks.{FAMILY}")
-    checks = {i: spec for i, spec in REGISTRY.checks.items() if spec.family == FAMILY}
-    return Registry(checks=checks, collectors={FAMILY: REGISTRY.collectors[FAMILY]}, _loaded=True)
-
-
 def audit_certificates(args: argparse.Namespace) -> Run:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    registry = signing_registry()
-    options = RunOptions(
-        timeout=args.timeout, fail_on=Severity(args.fail_on), checks=frozenset(registry.checks)
-    )
-    return Runner(adhoc_inventory(args), options, registry=registry).execute()
+    options = RunOptions(timeout=args.timeout, fail_on=Severity(args.fail_on), families=frozenset({FAMILY}))
+    return Runner(adhoc_inventory(args), options).execute()
 
 
 def expiry_rows(run: Run) -> list[dict[str, Any]]:

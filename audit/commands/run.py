@@ -53,6 +53,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--check", action="append", dest="checks", metavar="ID", help="only this check (repeatable)"
     )
     parser.add_argument(
+        "--family",
+        action="append",
+        dest="families",
+        metavar="NAME",
+        help="only this check family (repeatable; e.g. ssh); other families are not even loaded",
+    )
+    parser.add_argument(
         "--ports", type=positive_ports, default=(), help="extra TCP ports to scan, e.g. 8443,9000"
     )
     parser.add_argument("--service-detection", action="store_true", help="nmap -sV service/version detection")
@@ -105,6 +112,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         state_dir=args.state_dir or default_state_dir(),
         fail_on=Severity(args.fail_on),
         checks=frozenset(args.checks) if args.checks else None,
+        families=frozenset(args.families) if args.families else None,
         extra_ports=args.ports,
         service_detection=args.service_detection,
         allow_wide_scope=args.allow_wide_scope,

@@ -35,13 +35,14 @@ class WireOptions(BaseModel):
     now: AwareDatetime
     fail_on: Severity
     checks: tuple[str, ...] | None
+    families: tuple[str, ...] | None
     extra_ports: tuple[Annotated[int, Field(ge=1, le=65535)], ...]
     service_detection: bool
     allow_wide_scope: bool
 
-    @field_validator("checks", mode="before")
+    @field_validator("checks", "families", mode="before")
     @classmethod
-    def _sorted_checks(cls, value: Any) -> Any:
+    def _sorted_names(cls, value: Any) -> Any:
         return tuple(sorted(value)) if isinstance(value, set | frozenset) else value
 
     @classmethod
@@ -55,6 +56,7 @@ class WireOptions(BaseModel):
         """The scanner's RunOptions; a message may narrow the scope but never widen what it allows."""
         values: dict[str, Any] = dict(self)
         values["checks"] = None if self.checks is None else frozenset(self.checks)
+        values["families"] = None if self.families is None else frozenset(self.families)
         values["allow_wide_scope"] = self.allow_wide_scope and allow_wide_scope
         return RunOptions(**values, state_dir=state_dir, scanner=scanner)
 

@@ -112,3 +112,25 @@ def test_third_party_entry_point(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "acme_checks [('ACME-001', 'PASS', 'hello h1')]"
+
+
+def test_loading_chosen_families_imports_nothing_else() -> None:
+    """`--family ssh` must not pay for sslyze or the signing family: checked in a fresh process."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from audit.registry import REGISTRY
+        REGISTRY.load_plugins({"ssh"})
+        print(sorted({c.family for c in REGISTRY.checks.values()}), "sslyze" in sys.modules,
+              "checks.signing" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['ssh'] False False"
+
+
+def test_unknown_family_is_a_usage_error() -> None:
+    from audit.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"unknown check family \['telepathy'\]; installed: .*ssh"):
+        Registry().load_plugins({"telepathy"})

@@ -146,3 +146,10 @@ def test_failed_batch_collector_is_reported_in_the_run(inventory: Inventory) -> 
     registry.add_collector(CollectorSpec("sitewide", stalls, False, (PortSeen,), __name__))
     run = Runner(inventory, RunOptions(timeout=0.05), registry=registry).execute()
     assert run.errors == ["collector sitewide failed: no result within 2 s"]
+
+
+def test_family_selection(inventory: Inventory) -> None:
+    chosen = Runner(inventory, RunOptions(timeout=0.3, families=frozenset({"tst"})), registry=make_registry())
+    other = Runner(inventory, RunOptions(timeout=0.3, families=frozenset({"tls"})), registry=make_registry())
+    assert [c.id for c in chosen.checks] == ["TST-001"]
+    assert other.checks == [] and other.execute().findings == []

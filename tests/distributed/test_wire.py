@@ -32,6 +32,7 @@ def unusual_options() -> RunOptions:
         now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
         fail_on=Severity.MEDIUM,
         checks=frozenset({"NET-001", "TLS-002"}),
+        families=frozenset({"network", "tls"}),
         extra_ports=(8443, 9000),
         service_detection=True,
         allow_wide_scope=True,
