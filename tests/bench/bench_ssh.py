@@ -46,21 +46,18 @@ SSH_AUDIT_LINE = re.compile(r"^\((kex|key|enc|mac)\) (\S+)(?: \(\d+-bit\))?\s+--
 THEIRS = {"fail": "weak", "warn": "legacy", "info": "ok"}
 KIND_OF_CHECK = {"SSH-002": "kex", "SSH-003": "enc", "SSH-004": "mac"}
 
-# The child process: `full` loads every installed family as the CLI does; `ssh` registers only the
-# SSH family (what a run costs when the other families' imports are left out).
+# The child process: `full` loads every installed family (a plain `p06audit run`); `ssh` loads only the
+# SSH family through the same loader `p06audit run --family ssh` uses.
 CHILD = """
 import json, sys
 from pathlib import Path
 from audit.inventory import load_inventory
 from audit.options import RunOptions
-from audit.registry import REGISTRY, Registry
 from audit.runner import Runner
-import checks.ssh
-registry = REGISTRY if sys.argv[3] == "full" else Registry(
-    checks={{k: v for k, v in REGISTRY.checks.items() if v.family == "ssh"}},
-    collectors={{"ssh": REGISTRY.collectors["ssh"]}}, _loaded=True)
-options = RunOptions(timeout={timeout}, state_dir=Path(sys.argv[2]), checks=frozenset({checks!r}))
-run = Runner(load_inventory(sys.argv[1]), options, registry=registry).execute()
+families = None if sys.argv[3] == "full" else frozenset({{"ssh"}})
+options = RunOptions(timeout={timeout}, state_dir=Path(sys.argv[2]), checks=frozenset({checks!r}),
+                     families=families)
+run = Runner(load_inventory(sys.argv[1]), options).execute()
 print(json.dumps([f.model_dump(mode="json") for f in run.findings]))
 """
 
@@ -230,7 +227,7 @@ def main() -> None:
 
 LABELS = {
     "full": "p06audit, fresh process, every family loaded (CLI-like)",
-    "ssh": "p06audit, fresh process, SSH family only",
+    "ssh": "p06audit, fresh process, --family ssh (only the SSH family loaded)",
     "inproc": "p06audit, in process (collect + rules, imports warm)",
     "peer": "ssh-audit, each endpoint in turn",
     "peer_threads": "ssh-audit -T --threads 12 (its own parallel mode, info)",
