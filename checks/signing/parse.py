@@ -17,15 +17,6 @@ from checks.signing.observations import CertFacts
 from checks.signing.roca import has_roca_fingerprint
 
 OU, ORG, TITLE, EMAIL = "2.5.4.11", "2.5.4.10", "2.5.4.12", "1.2.840.113549.1.9.1"
-KEY_USAGE_FIELDS = (
-    "digital_signature",
-    "content_commitment",
-    "key_encipherment",
-    "data_encipherment",
-    "key_agreement",
-    "key_cert_sign",
-    "crl_sign",
-)
 T = TypeVar("T")
 # EdDSA hashes inside the algorithm; report the hash it uses so SIGN-007 judges it like the others.
 INTRINSIC_HASH = {"1.3.101.112": "sha512", "1.3.101.113": "shake256"}
@@ -223,7 +214,9 @@ def _checked_extensions(cert: x509.Certificate) -> Extensions:
 
 
 def _key_usage_names(value: x509.KeyUsage) -> frozenset[str]:
-    names = {name for name in KEY_USAGE_FIELDS if getattr(value, name)}
+    # The last two bits mean something only with keyAgreement (cryptography raises otherwise).
+    always, with_agreement = x509der.KEY_USAGE_BITS[:-2], x509der.KEY_USAGE_BITS[-2:]
+    names = {name for name in always if getattr(value, name)}
     if value.key_agreement:
-        names |= {n for n in ("encipher_only", "decipher_only") if getattr(value, n)}
+        names |= {n for n in with_agreement if getattr(value, n)}
     return frozenset(names)

@@ -12,21 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from audit.model import Severity
 from audit.yamlfile import load_packaged
+from checks.signing.x509der import KEY_USAGE_BITS
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-KEY_USAGE_NAMES = frozenset(
-    {
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    }
-)
+KEY_USAGE_NAMES = frozenset(KEY_USAGE_BITS)
 
 
 class Expiry(BaseModel):
