@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +146,9 @@ def print_summary(result: AuditResult) -> None:
     table.add_column("severity")
     for status in Status:
         table.add_column(status.value, justify="right")
+    counts = Counter((f.severity, f.status) for f in result.run.findings)
     for severity in Severity:
-        counts = [
-            sum(1 for f in result.run.findings if f.severity is severity and f.status is status)
-            for status in Status
-        ]
-        table.add_row(severity.value, *(str(c) for c in counts))
+        table.add_row(severity.value, *(str(counts[severity, status]) for status in Status))
     console.print(table)
     for name, path in result.files.items():
         console.print(f"{name}: {path}", highlight=False)
