@@ -191,13 +191,16 @@ class Runner:
         )
 
     def _collect(self, jobs: list[_Job]) -> list[Observation]:
+        """Every job at once; per-host jobs share one nornir built from the inventory once."""
+        per_host = any(job.spec.per_host and job.hosts for job in jobs)
+        nornir = build_nornir(self.inventory, self.options.workers) if per_host else None
         with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-            futures = [pool.submit(self._run_job, job) for job in jobs]
+            futures = [pool.submit(self._run_job, job, nornir) for job in jobs]
             return [obs for f in futures for obs in f.result()]
 
-    def _run_job(self, job: _Job) -> list[Observation]:
+    def _run_job(self, job: _Job, nornir: Any) -> list[Observation]:
         if job.spec.per_host:
-            return self._run_per_host(job)
+            return self._run_per_host(job, nornir)
         deadline = self.options.timeout * BATCH_DEADLINE_FACTOR
         try:
             observed = list(call_with_deadline(lambda: job.spec.func(job.hosts, job.context), deadline))
@@ -209,13 +212,11 @@ class Runner:
         self.observer.on_step(job.spec.family)
         return observed
 
-    def _run_per_host(self, job: _Job) -> list[Observation]:
+    def _run_per_host(self, job: _Job, nornir: Any) -> list[Observation]:
         if not job.hosts:
             return []
         names = {h.name for h in job.hosts}
-        nornir = build_nornir(self.inventory, self.options.workers).filter(
-            filter_func=lambda h: h.name in names
-        )
+        chosen = nornir.filter(filter_func=lambda h: h.name in names)
         collected: dict[str, list[Observation]] = {}
         lock = threading.Lock()
 
@@ -231,7 +232,7 @@ class Runner:
                 collected[host.name] = observed
             self.observer.on_step(f"{job.spec.family} {host.name}")
 
-        nornir.run(task=task, name=f"collect-{job.spec.family}")
+        chosen.run(task=task, name=f"collect-{job.spec.family}")
         return [obs for name in sorted(collected) for obs in collected[name]]
 
     def _apply_rules(self, observations: list[Observation]) -> list[Finding]:
