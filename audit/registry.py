@@ -29,13 +29,21 @@ CONTROL_ID = re.compile(r"^[A-Z]{2,8}(-[A-Z0-9]{2,8})+$")
 KNOWN_NEEDS = frozenset({"tls", "ssh", "ssh_credentials"})
 
 ObsT = TypeVar("ObsT", bound=Observation)
+T = TypeVar("T")
+A = TypeVar("A")
+_MISSING = object()
 
 
 class ObservationIndex:
-    """All observations of a run, so a rule may join (e.g. certificates against the roster)."""
+    """All observations of a run, so a rule may join (e.g. certificates against the roster).
+
+    `derived` keeps what rules build from the whole run (an index of the roster, say) for the
+    other rules that need it, so a join over 100,000 items is made once, not once per check."""
 
     def __init__(self, observations: Iterable[Observation]) -> None:
         self._all = tuple(observations)
+        self._by_type: dict[type[Observation], tuple[Observation, ...]] = {}
+        self._derived: dict[Callable[..., Any], Any] = {}
 
     def __iter__(self) -> Any:
         return iter(self._all)
@@ -43,8 +51,19 @@ class ObservationIndex:
     def __len__(self) -> int:
         return len(self._all)
 
-    def of_type(self, kind: type[ObsT]) -> list[ObsT]:
-        return [o for o in self._all if type(o) is kind]
+    def of_type(self, kind: type[ObsT]) -> tuple[ObsT, ...]:
+        found = self._by_type.get(kind)
+        if found is None:
+            found = self._by_type[kind] = tuple(o for o in self._all if type(o) is kind)
+        return found  # type: ignore[return-value]
+
+    def derived(self, build: Callable[[A], T], argument: A) -> T:
+        """`build(argument)`, computed at the first call for `build` and shared by every later one
+        (a rule may ask once per item: the lookup is all it costs then)."""
+        found = self._derived.get(build, _MISSING)
+        if found is _MISSING:
+            found = self._derived[build] = build(argument)
+        return found  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -57,8 +76,18 @@ class RuleContext:
     site: Site | None
     observations: ObservationIndex
 
+    def derived(self, build: Callable[[RuleContext], T]) -> T:
+        """`build(self)` once per run, shared by every rule that asks: for joins over the whole
+        run, so `build` may read the inventory, options and observations, not `host` or `site`."""
+        return self.observations.derived(build, self)
+
 
 Rule = Callable[[Any, RuleContext], Outcome | None]
+# A batch rule judges every observation of its type at one (host, site) in one call: for checks
+# that fold many items into one finding or compare items with each other. It returns the
+# (observation, Outcome) pairs to report; an Outcome may name its own target (a whole site).
+BatchRule = Callable[[Sequence[Any], RuleContext], Iterable[tuple[Any, Outcome]]]
+RuleT = TypeVar("RuleT", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -109,8 +138,9 @@ class CheckSpec:
     remediation: str
     observes: type[Observation]
     applies_to: AppliesTo
-    rule: Rule
+    rule: Rule | BatchRule
     module: str
+    batch: bool = False  # `rule` is a BatchRule
 
 
 @dataclass(frozen=True)
@@ -212,10 +242,12 @@ def check(
     needs: Iterable[str] = (),
     site_kinds: Iterable[str] = (),
     family: str | None = None,
-) -> Callable[[Rule], Rule]:
-    """Declare a check: its metadata plus the pure rule that turns one observation into an Outcome."""
+    batch: bool = False,
+) -> Callable[[RuleT], RuleT]:
+    """Declare a check: its metadata plus the pure rule that turns one observation into an Outcome
+    (or, with `batch=True`, a BatchRule that judges all of a site's or host's observations at once)."""
 
-    def register(rule: Rule) -> Rule:
+    def register(rule: RuleT) -> RuleT:
         REGISTRY.add_check(
             CheckSpec(
                 id=id,
@@ -228,6 +260,7 @@ def check(
                 applies_to=AppliesTo(frozenset(roles), frozenset(needs), frozenset(site_kinds)),
                 rule=rule,
                 module=rule.__module__,
+                batch=batch,
             )
         )
         return rule

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from audit import __version__
 from audit.bulk import gc_paused
@@ -34,11 +34,13 @@ from audit.model import (
 from audit.options import RunOptions
 from audit.registry import (
     REGISTRY,
+    BatchRule,
     CheckSpec,
     CollectContext,
     CollectorSpec,
     ObservationIndex,
     Registry,
+    Rule,
     RuleContext,
 )
 
@@ -236,38 +238,38 @@ class Runner:
         return [obs for name in sorted(collected) for obs in collected[name]]
 
     def _apply_rules(self, observations: list[Observation]) -> list[Finding]:
-        """Every selected check over every observation it reads. 100,000s of certificates: what
-        depends only on (type, host, site) - the context and which checks apply - is worked out once."""
+        """Every selected check over the observations it reads, a (type, host, site) group at a
+        time: the context and which checks apply are worked out once per group, and a batch rule
+        sees the whole group in one call (100,000s of certificates at one site)."""
         index = ObservationIndex(observations)
-        findings: list[Finding] = []
         by_kind: dict[type[Observation], list[CheckSpec]] = {}
         for spec in self.checks:
             by_kind.setdefault(spec.observes, []).append(spec)
-        plans: dict[tuple[type[Observation], str | None, str], tuple[RuleContext, list[CheckSpec]]] = {}
-        scanner = self.options.scanner
+        groups: dict[tuple[type[Observation], str | None, str], list[Observation]] = {}
+        failures: list[CollectionFailed] = []
         for obs in observations:
-            kind, failed = (
-                (obs.expected, obs.reason) if isinstance(obs, CollectionFailed) else (type(obs), None)
-            )
-            target = obs.target
-            key = (kind, target.host, target.site)
-            plan = plans.get(key)
-            if plan is None:
-                plan = plans[key] = self._plan(by_kind.get(kind, []), target, index)
-            ctx, specs = plan
+            if isinstance(obs, CollectionFailed):
+                failures.append(obs)
+                continue
+            key = (type(obs), obs.target.host, obs.target.site)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [obs]
+            else:
+                members.append(obs)
+        findings: list[Finding] = []
+        scanner = self.options.scanner
+        for (kind, _, _), items in groups.items():
+            ctx, specs = self._plan(by_kind.get(kind, []), items[0].target, index)
             for spec in specs:
-                if failed is not None:
-                    outcome: Outcome | None = Outcome(
-                        Status.ERROR, f"Could not check: {failed}", {"reason": failed}
-                    )
-                else:
-                    try:
-                        outcome = spec.rule(obs, ctx)
-                    except Exception as exc:
-                        log.exception("check %s raised on %s", spec.id, target.key)
-                        outcome = Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
-                if outcome is not None:
-                    findings.append(make_finding(spec, target, outcome, scanner))
+                findings += [
+                    make_finding(spec, obs.target, outcome, scanner)
+                    for obs, outcome in _judge(spec, items, ctx)
+                ]
+        for failed in failures:
+            _, specs = self._plan(by_kind.get(failed.expected, []), failed.target, index)
+            problem = Outcome(Status.ERROR, f"Could not check: {failed.reason}", {"reason": failed.reason})
+            findings += [make_finding(spec, failed.target, problem, scanner) for spec in specs]
         findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
         return findings
 
@@ -279,6 +281,29 @@ class Runner:
         site = self.inventory.sites.get(target.site)
         ctx = RuleContext(self.inventory, self.options, host, site, index)
         return ctx, [spec for spec in specs if spec.applies_to.matches(host, site)]
+
+
+def _judge(spec: CheckSpec, items: list[Observation], ctx: RuleContext) -> list[tuple[Observation, Outcome]]:
+    """(observation, Outcome) for each verdict of `spec` on `items`. A rule that raises is an ERROR
+    with its reason on the items it was judging; the other checks and items go on."""
+    if spec.batch:
+        try:
+            return list(cast(BatchRule, spec.rule)(items, ctx))
+        except Exception as exc:
+            log.exception("check %s raised on %s", spec.id, items[0].target.site)
+            failed = Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
+            return [(obs, failed) for obs in items]
+    rule = cast(Rule, spec.rule)
+    judged = []
+    for obs in items:
+        try:
+            outcome = rule(obs, ctx)
+        except Exception as exc:
+            log.exception("check %s raised on %s", spec.id, obs.target.key)
+            outcome = Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
+        if outcome is not None:
+            judged.append((obs, outcome))
+    return judged
 
 
 def make_finding(spec: CheckSpec, target: Target, outcome: Outcome, scanner: str = "local") -> Finding:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -71,49 +70,21 @@ def group(status: Status, summary: str) -> Group:
 
 Verdict = Outcome | Group | None
 Judge = Callable[[Any, RuleContext], Verdict]
-# The memo of the run being judged: [weak reference to its observation index, memo]. A run has one
-# index, so one slot suffices; it empties itself when the index is dropped.
-_RUN: list[Any] = [None, {}]
-
-
-def _run_memo(ctx: RuleContext) -> dict[object, Any]:
-    ref = _RUN[0]
-    if ref is None or ref() is not ctx.observations:
-        _RUN[0] = weakref.ref(ctx.observations, lambda _: _RUN.__setitem__(1, {}))
-        _RUN[1] = {}
-    memo: dict[object, Any] = _RUN[1]
-    return memo
-
-
-def _memo(ctx: RuleContext, build: Callable[[RuleContext], Any]) -> Any:
-    """`build(ctx)` computed once per run (keyed by the function), then an O(1) lookup."""
-    memo = _run_memo(ctx)
-    found = memo.get(build)
-    if found is None:
-        found = memo[build] = build(ctx)
-    return found
+Judged = list[tuple[Observation, Outcome]]
 
 
 def grouped(
     kind: type[ObsT], by: Callable[[Any], Hashable] | None = None
-) -> Callable[[Judge], Callable[[ObsT, RuleContext], Outcome | None]]:
-    """Turn a judge into a rule: per-item outcomes stay, shared `Group` verdicts fold per site.
-    The judge runs over every item of the run at the first call; later calls are a lookup.
-    `by` names everything the judge reads: items with the same value share its Group verdict
-    without another call (a CA issues 100,000 certificates from a handful of profiles)."""
+) -> Callable[[Judge], Callable[[Sequence[ObsT], RuleContext], Judged]]:
+    """Turn a judge of one item into a batch rule (declare the check with `batch=True`): per-item
+    outcomes stay, shared `Group` verdicts fold into one finding for the site. `by` names
+    everything the judge reads: items with the same value share its Group verdict without another
+    call (a CA issues 100,000 certificates from a handful of profiles)."""
 
-    def wrap(judge: Judge) -> Callable[[ObsT, RuleContext], Outcome | None]:
+    def wrap(judge: Judge) -> Callable[[Sequence[ObsT], RuleContext], Judged]:
         @functools.wraps(judge)
-        def rule(obs: ObsT, ctx: RuleContext) -> Outcome | None:
-            ref = _RUN[0]
-            if ref is not None and ref() is ctx.observations:
-                outcomes: dict[int, Outcome] | None = _RUN[1].get(judge)
-                if outcomes is not None:
-                    return outcomes.get(id(obs))
-            memo = _run_memo(ctx)
-            if judge not in memo:
-                memo[judge] = _judge_all(ctx, kind, judge, by)
-            return memo[judge].get(id(obs))  # type: ignore[no-any-return]
+        def rule(items: Sequence[ObsT], ctx: RuleContext) -> Judged:
+            return _judge_all(items, ctx, kind, judge, by)
 
         return rule
 
@@ -121,44 +92,43 @@ def grouped(
 
 
 def _judge_all(
-    ctx: RuleContext, kind: type[Observation], judge: Judge, by: Callable[[Any], Hashable] | None
-) -> dict[int, Outcome]:
-    outcomes: dict[int, Outcome] = {}
-    members: dict[tuple[str, Group], list[Observation]] = {}
-    contexts: dict[str, RuleContext] = {}
-    shared_verdicts: dict[tuple[str, Hashable], Group] = {}
-    for obs in ctx.observations.of_type(kind):
-        site = obs.target.site
-        site_ctx = contexts.get(site)
-        if site_ctx is None:
-            site_ctx = contexts[site] = replace(ctx, host=None, site=ctx.inventory.sites.get(site))
-        profile = (site, by(obs)) if by is not None else None
-        verdict: Verdict = shared_verdicts.get(profile) if profile is not None else None
+    items: Sequence[Observation],
+    ctx: RuleContext,
+    kind: type[Observation],
+    judge: Judge,
+    by: Callable[[Any], Hashable] | None,
+) -> Judged:
+    judged: Judged = []
+    members: dict[Group, list[Observation]] = {}
+    shared_verdicts: dict[Hashable, Group] = {}
+    for obs in items:
+        profile = by(obs) if by is not None else None
+        verdict: Verdict = shared_verdicts.get(profile) if by is not None else None
         if verdict is None:
             try:
-                verdict = judge(obs, site_ctx)
+                verdict = judge(obs, ctx)
             except Exception as exc:  # one bad item must not cost the site its other verdicts
                 verdict = Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
-            if profile is not None and verdict.__class__ is Group:
+            if by is not None and isinstance(verdict, Group):
                 shared_verdicts[profile] = verdict
-        if verdict.__class__ is Group:
-            key = (site, verdict)
-            same = members.get(key)
+        if isinstance(verdict, Group):
+            same = members.get(verdict)
             if same is None:
-                members[key] = [obs]
+                members[verdict] = [obs]
             else:
                 same.append(obs)
         elif verdict is not None:
-            outcomes[id(obs)] = verdict  # type: ignore[assignment]
+            judged.append((obs, verdict))
     resource, noun = SITE_RESOURCES[kind]
-    for (site, shared), items in members.items():
-        outcomes[id(items[0])] = Outcome(
+    for shared, same in members.items():
+        outcome = Outcome(
             shared.status,
-            f"{shared.summary} ({len(items):,} {noun})",
-            {"count": len(items), "sample": [m.target.resource for m in items[:SAMPLE]]},
-            target=Target(site=site, resource=resource),
+            f"{shared.summary} ({len(same):,} {noun})",
+            {"count": len(same), "sample": [m.target.resource for m in same[:SAMPLE]]},
+            target=Target(site=same[0].target.site, resource=resource),
         )
-    return outcomes
+        judged.append((same[0], outcome))
+    return judged
 
 
 def _policy() -> SigningPolicy:
@@ -212,16 +182,6 @@ def warning_windows(site: Site | None) -> tuple[tuple[int, Severity], ...]:
     return tuple((d, expiry.severities[min(i, len(expiry.severities) - 1)]) for i, d in enumerate(days))
 
 
-def _site_windows(ctx: RuleContext) -> tuple[tuple[int, Severity], ...]:
-    """warning_windows of the rule's site, computed once per site and run."""
-    memo = _run_memo(ctx)
-    key = ("windows", ctx.site.name if ctx.site is not None else "")
-    windows = memo.get(key)
-    if windows is None:
-        windows = memo[key] = warning_windows(ctx.site)
-    return windows
-
-
 # --- validity: one finding per certificate, the expiry list ---------------------------------
 
 
@@ -259,15 +219,24 @@ def expired(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
         "valid for at most 3 years), and plan the token hand-over with the official."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
-def expiring(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
+def expiring(items: Sequence[SigningCertificate], ctx: RuleContext) -> Judged:
+    """Batch: the site's warning windows are worked out once for all its certificates."""
     now = ctx.options.now
+    windows = warning_windows(ctx.site)
+    return [(obs, outcome) for obs in items if (outcome := _expiry(obs, now, windows)) is not None]
+
+
+def _expiry(
+    obs: SigningCertificate, now: datetime, windows: tuple[tuple[int, Severity], ...]
+) -> Outcome | None:
     cert = obs.cert
     if not cert.not_before <= now <= cert.not_after:
         return None
     evidence = expiry_evidence(obs, now)
     left = evidence["days_left"]
-    for days, severity in _site_windows(ctx):
+    for days, severity in windows:
         if left <= days:
             return Outcome(
                 Status.WARN,
@@ -316,6 +285,7 @@ def not_yet_valid(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
         "digitalSignature and nonRepudiation (contentCommitment)."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: obs.cert.key_usage)
 def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -347,6 +317,7 @@ def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "(emailProtection or documentSigning), or without the extension."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: obs.cert.extended_key_usage)
 def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -374,6 +345,7 @@ def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "by ROCA, have a new certificate issued, and revoke the old one."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: (obs.cert.key_type, obs.cert.key_bits, obs.cert.roca))
 def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -415,6 +387,7 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     controls=["VN-SIGN-01"],
     remediation="Have the CA reissue the certificate signed with SHA-256 or stronger.",
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: obs.cert.signature_hash)
 def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -442,6 +415,7 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "CA; add the missing intermediate certificate to the sources, or correct trust_anchors."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: obs.chain)
 def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -470,6 +444,7 @@ def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "the audit station, or supply the CA's CRL file (crl_files)."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: obs.revocation)
 def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -515,6 +490,7 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "for PKCS#12, name the environment variable holding its password in pkcs12_password_env."
     ),
     observes=SigningFile,
+    batch=True,
 )
 @grouped(SigningFile)
 def file_readable(obs: SigningFile, ctx: RuleContext) -> Verdict:
@@ -565,12 +541,13 @@ def _regime(issuer_dn: str) -> tuple[str, Regime]:
         "public-service certificate, 3 years for a renewal) and review its issuing profile."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate)
 def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     cert = obs.cert
     name, regime = _regime(cert.issuer_dn)
-    first = _memo(ctx, _renewal_starts)[(obs.target.site, cert.subject, cert.spki_sha256)]
+    first = ctx.derived(_renewal_starts)[(obs.target.site, cert.subject, cert.spki_sha256)]
     renewed = first < cert.not_before
     years = regime.renewed_years if renewed else regime.new_years
     limit = _add_years(cert.not_before, years)
@@ -605,6 +582,7 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "RFC 6960) so relying parties can check revocation."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate, by=lambda obs: bool(obs.cert.crl_urls or obs.cert.ocsp_urls))
 def revocation_pointers(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -709,6 +687,7 @@ ROSTER_REMEDIATION = (
     controls=["VN-SIGN-05"],
     remediation=ROSTER_REMEDIATION,
     observes=RosterEntry,
+    batch=True,
 )
 @grouped(RosterEntry)
 def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
@@ -725,7 +704,7 @@ def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
         )
     if entry.status != "active":
         return None
-    matched = _memo(ctx, _roster_index).certs_of.get(id(entry), [])
+    matched = ctx.derived(_roster_index).certs_of.get(id(entry), [])
     now = ctx.options.now
     if any(usable(c, now) for c in matched):
         return group(Status.PASS, "Active official holds a valid certificate")
@@ -750,7 +729,7 @@ def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
 
 def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> RosterIndex | Group | None:
     """The roster index when a roster check applies to this certificate, else the verdict to give."""
-    index: RosterIndex = _memo(ctx, _roster_index)
+    index: RosterIndex = ctx.derived(_roster_index)
     roster = index.sites[obs.target.site]
     if not roster.configured or not usable(obs, ctx.options.now):
         return None
@@ -766,6 +745,7 @@ def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> RosterIndex | Grou
     controls=["VN-SIGN-05"],
     remediation=ROSTER_REMEDIATION,
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate)
 def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
@@ -807,10 +787,11 @@ ONLY_CERTIFICATE = group(Status.PASS, "Only or newest valid certificate of its h
         "Keep one valid signing certificate per official: revoke the older ones once the newest is in use."
     ),
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate)
 def one_certificate_each(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
-    index: RosterIndex = _memo(ctx, _roster_index)
+    index: RosterIndex = ctx.derived(_roster_index)
     key = index.official.get(id(obs))
     if key is None or not usable(obs, ctx.options.now):
         return None
@@ -854,6 +835,7 @@ def _differences(obs: SigningCertificate, entry: RosterEntry) -> list[dict[str, 
     controls=["VN-SIGN-05"],
     remediation=ROSTER_REMEDIATION,
     observes=SigningCertificate,
+    batch=True,
 )
 @grouped(SigningCertificate)
 def matches_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:

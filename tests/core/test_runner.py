@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import pytest
 
 from audit.inventory import Host, Inventory
-from audit.model import Observation, Outcome, Severity, Status
+from audit.model import Observation, Outcome, Severity, Status, Target
 from audit.options import RunOptions
 from audit.registry import AppliesTo, CheckSpec, CollectContext, CollectorSpec, Registry, RuleContext
 from audit.runner import Runner, host_target
@@ -153,3 +153,75 @@ def test_family_selection(inventory: Inventory) -> None:
     other = Runner(inventory, RunOptions(timeout=0.3, families=frozenset({"tls"})), registry=make_registry())
     assert [c.id for c in chosen.checks] == ["TST-001"]
     assert other.checks == [] and other.execute().findings == []
+
+
+@dataclass(frozen=True)
+class Ticket(Observation):
+    """A site-level item (no host), as a batch collector yields many of."""
+
+    number: int
+
+
+def tickets(hosts: Sequence[Host], ctx: CollectContext) -> Sequence[Observation]:
+    return [Ticket(Target(site="dc", resource=f"ticket-{n}"), n) for n in range(5)]
+
+
+def batch_registry(rule: Callable[[Sequence[Ticket], RuleContext], list[tuple[Ticket, Outcome]]]) -> Registry:
+    registry = make_registry()
+    registry.add_collector(CollectorSpec("tickets", tickets, False, (Ticket,), __name__))
+    registry.add_check(
+        CheckSpec(
+            "TST-003", "tickets", Severity.LOW, "tickets", ("VN-NET-02",), "r", Ticket, AppliesTo(), rule,
+            __name__, batch=True,
+        )
+    )  # fmt: skip
+    return registry
+
+
+def test_batch_rule_sees_a_site_s_items_in_one_call(inventory: Inventory) -> None:
+    calls: list[list[int]] = []
+
+    def odd_ones(items: Sequence[Ticket], ctx: RuleContext) -> list[tuple[Ticket, Outcome]]:
+        calls.append([t.number for t in items])
+        site = Target(site="dc", resource="tickets")
+        folded = Outcome(Status.PASS, f"{len(items)} tickets seen", {"count": len(items)}, target=site)
+        return [(t, Outcome(Status.FAIL, "odd")) for t in items if t.number % 2] + [(items[0], folded)]
+
+    run = Runner(inventory, RunOptions(timeout=0.3), registry=batch_registry(odd_ones)).execute()
+    assert calls == [[0, 1, 2, 3, 4]]
+    found = sorted((f.target.resource, f.status) for f in run.findings if f.check_id == "TST-003")
+    assert found == [("ticket-1", Status.FAIL), ("ticket-3", Status.FAIL), ("tickets", Status.PASS)]
+
+
+def test_batch_rule_that_raises_is_an_error_on_each_item_and_the_run_goes_on(inventory: Inventory) -> None:
+    def broken(items: Sequence[Ticket], ctx: RuleContext) -> list[tuple[Ticket, Outcome]]:
+        raise KeyError("serial")
+
+    run = Runner(inventory, RunOptions(timeout=0.3), registry=batch_registry(broken)).execute()
+    errors = [f for f in run.findings if f.check_id == "TST-003"]
+    assert len(errors) == 5 and all(f.status is Status.ERROR and "KeyError" in f.summary for f in errors)
+    assert {f.target.host for f in run.findings if f.check_id == "TST-001"} >= {"up", "down"}
+
+
+def test_derived_is_built_once_per_run_and_shared_by_every_rule(inventory: Inventory) -> None:
+    builds: list[int] = []
+
+    def ticket_count(ctx: RuleContext) -> int:
+        builds.append(1)
+        return len(ctx.observations.of_type(Ticket))
+
+    def per_item(obs: Ticket, ctx: RuleContext) -> Outcome:
+        return Outcome(Status.PASS, f"{obs.number + 1} of {ctx.derived(ticket_count)}")
+
+    registry = batch_registry(lambda items, ctx: [(t, per_item(t, ctx)) for t in items])
+    registry.add_check(
+        CheckSpec(
+            "TST-004", "each", Severity.LOW, "tickets", ("VN-NET-02",), "r", Ticket, AppliesTo(), per_item,
+            __name__,
+        )
+    )  # fmt: skip
+    for _ in range(2):  # a second run builds its own
+        run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
+        summaries = sorted(f.summary for f in run.findings if f.check_id == "TST-004")
+        assert summaries == [f"{n} of 5" for n in range(1, 6)]
+    assert len(builds) == 2
