@@ -1,5 +1,4 @@
-"""Officials' signing certificates: expiry, profile, chain, revocation and roster cross-check."""
+"""Officials' signing certificates: expiry, profile, chain, revocation and roster cross-check.
 
-from checks.signing import collect, rules
-
-__all__ = ["collect", "rules"]
+Registered through `checks.signing.family`; importing the package alone registers nothing.
+"""

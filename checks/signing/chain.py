@@ -17,13 +17,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from checks.signing.der import CN, name_attributes, rfc4514, tbs_parts
-from checks.signing.observations import (
-    CHAIN_ERROR,
-    CHAIN_INVALID,
-    CHAIN_UNCONFIGURED,
-    CHAIN_VALID,
-    ChainResult,
-)
+from checks.signing.facts import CHAIN_ERROR, CHAIN_INVALID, CHAIN_UNCONFIGURED, CHAIN_VALID, ChainResult
 from checks.signing.signatures import signature_ok
 
 MAX_DEPTH = 8

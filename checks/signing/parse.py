@@ -13,7 +13,7 @@ from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from checks.signing import x509der
 from checks.signing.der import CN, DerError, TbsParts, extension_items, name_attributes, rfc4514, tbs_parts
-from checks.signing.observations import CertFacts
+from checks.signing.facts import CertFacts
 from checks.signing.roca import has_roca_fingerprint
 
 OU, ORG, TITLE, EMAIL = "2.5.4.11", "2.5.4.10", "2.5.4.12", "1.2.840.113549.1.9.1"

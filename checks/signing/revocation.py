@@ -27,8 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from checks.signing.chain import Authority, TrustStore
 from checks.signing.der import DerError, crl_issuer, public_key_bits
-from checks.signing.fetch import OCSP_LIMIT, FetchError, HttpClient, check_url
-from checks.signing.observations import (
+from checks.signing.facts import (
     REVOCATION_GOOD,
     REVOCATION_NOT_CHECKED,
     REVOCATION_REVOKED,
@@ -36,6 +35,7 @@ from checks.signing.observations import (
     CertFacts,
     RevocationResult,
 )
+from checks.signing.fetch import OCSP_LIMIT, FetchError, HttpClient, check_url
 from checks.signing.signatures import signature_ok
 
 log = logging.getLogger(__name__)

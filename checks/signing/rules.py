@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from audit.inventory import Site
 from audit.model import CollectionFailed, Observation, Outcome, Severity, Status, Target
 from audit.registry import RuleContext, check
-from checks.signing.observations import (
+from checks.signing.facts import (
     CHAIN_ERROR,
     CHAIN_INVALID,
     CHAIN_UNCONFIGURED,
@@ -28,10 +28,8 @@ from checks.signing.observations import (
     REVOCATION_NOT_CHECKED,
     REVOCATION_REVOKED,
     CertFacts,
-    RosterEntry,
-    SigningCertificate,
-    SigningFile,
 )
+from checks.signing.observations import RosterEntry, SigningCertificate, SigningFile
 from checks.signing.policy import Regime, SigningPolicy, fold, load_policy
 from checks.signing.roster import official_key
 

@@ -20,13 +20,8 @@ from audit.model import CollectionFailed, Observation, Target
 from audit.registry import CollectContext
 from audit.secrets import SecretError, env_secret
 from checks.signing.collect import PRODUCES
-from checks.signing.observations import (
-    REVOCATION_NOT_CHECKED,
-    RevocationResult,
-    RosterEntry,
-    SigningCertificate,
-    SigningFile,
-)
+from checks.signing.facts import REVOCATION_NOT_CHECKED, RevocationResult
+from checks.signing.observations import RosterEntry, SigningCertificate, SigningFile
 from checks.signing.policy import SigningPolicy, load_policy
 from checks.signing.revocation import RevocationCache, RevocationChecker, load_crl_files
 from checks.signing.roster import RosterError, read_roster

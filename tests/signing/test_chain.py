@@ -11,13 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from audit.lab.signing_pki import OFFICIALS, GovernmentPki
 from checks.signing.chain import Authority, TrustStore
 from checks.signing.der import tbs_of, tbs_parts
-from checks.signing.observations import (
-    CHAIN_ERROR,
-    CHAIN_INVALID,
-    CHAIN_UNCONFIGURED,
-    CHAIN_VALID,
-    ChainResult,
-)
+from checks.signing.facts import CHAIN_ERROR, CHAIN_INVALID, CHAIN_UNCONFIGURED, CHAIN_VALID, ChainResult
 
 NOW = datetime.now(UTC)
 

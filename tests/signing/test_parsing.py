@@ -3,6 +3,8 @@ objects, worker processes vs this process; and the policy's limits reach the ver
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -61,6 +63,14 @@ def test_worker_processes_give_what_this_process_gives(signing_lab: SigningLab) 
     ]
     key = lambda leaf: leaf.facts.sha256  # noqa: E731
     assert sorted(alone.leaves, key=key) == sorted(shared.leaves, key=key)
+
+
+def test_a_certificate_worker_imports_neither_pydantic_nor_the_inventory() -> None:
+    """Each worker process starts while the main one waits: it loads only what reads certificates."""
+    heavy = ("pydantic", "nornir", "audit.inventory", "audit.model")
+    script = f"import sys, checks.signing.worker; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_warning_windows_from_the_inventory_override_the_policy(
