@@ -72,6 +72,7 @@ class TrustStore:
                 seen.add(authority.sha256)
                 self.by_subject.setdefault(authority.subject, []).append(authority)
         self._memo: dict[str, ChainResult] = {}
+        self._valid_through: dict[str, ChainResult] = {}
 
     def authorities(self) -> list[Authority]:
         return [a for group in self.by_subject.values() for a in group]
@@ -105,7 +106,12 @@ class TrustStore:
             return ChainResult(CHAIN_ERROR, f"trust anchors unreadable: {self.anchors_problem}")
         if issuer is None or upward.status != CHAIN_VALID:
             return upward
-        return ChainResult(CHAIN_VALID, "", (issuer.name, *upward.path))
+        found = self._valid_through.get(issuer.sha256)
+        if found is None:  # one per issuing CA, shared by the 100,000s of certificates it signed
+            found = self._valid_through[issuer.sha256] = ChainResult(
+                CHAIN_VALID, "", (issuer.name, *upward.path)
+            )
+        return found
 
     def _authority_chain(self, ca: Authority, depth: int, seen: frozenset[str]) -> ChainResult:
         """From a CA to an anchor; the result for each CA is computed once."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 SEQUENCE = 0x30
 SET = 0x31
@@ -46,8 +46,7 @@ class DerError(ValueError):
     """The bytes are not the DER this module expects."""
 
 
-@dataclass(frozen=True, slots=True)
-class TbsParts:
+class TbsParts(NamedTuple):  # a tuple: one is made per certificate
     tbs: bytes  # the whole TBSCertificate TLV: what the issuer signed
     issuer: bytes  # the whole Name TLV
     subject: bytes

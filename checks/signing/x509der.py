@@ -8,6 +8,7 @@ cryptography, which either reads it or reports the certificate as corrupt.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from checks.signing.der import (
@@ -125,21 +126,29 @@ def public_key(spki: bytes) -> tuple[str, int, int | None]:
     parts = list(children(spki))
     if len(parts) != 2 or parts[0][0] != SEQUENCE or parts[1][0] != BIT_STRING:
         raise DerError("a public key is AlgorithmIdentifier, BIT STRING")
-    algorithm = list(children(parts[0][1]))
+    kind, bits = _algorithm(parts[0][1])
+    if kind != "RSA":
+        return kind, bits, None
+    numbers = list(children(content(parts[1][1])[1:]))
+    if len(numbers) != 2:
+        raise DerError("an RSA public key is modulus, exponent")
+    modulus = int.from_bytes(content(numbers[0][1]), "big")
+    return "RSA", modulus.bit_length(), modulus
+
+
+@functools.lru_cache(maxsize=256)  # certificates repeat a handful of algorithms and curves
+def _algorithm(identifier: bytes) -> tuple[str, int]:
+    """(key type, bits) of an AlgorithmIdentifier; bits 0 for RSA, whose size is its modulus's."""
+    algorithm = list(children(identifier))
     if not algorithm or algorithm[0][0] != OID:
         raise DerError("a public key algorithm starts with its OID")
     oid = oid_text(content(algorithm[0][1]))
     if oid == RSA:
-        numbers = list(children(content(parts[1][1])[1:]))
-        if len(numbers) != 2:
-            raise DerError("an RSA public key is modulus, exponent")
-        modulus = int.from_bytes(content(numbers[0][1]), "big")
-        return "RSA", modulus.bit_length(), modulus
+        return "RSA", 0
     if oid == EC and len(algorithm) == 2 and algorithm[1][0] == OID:
         curve = oid_text(content(algorithm[1][1]))
         if curve in CURVE_BITS:
-            return "EC", CURVE_BITS[curve], None
+            return "EC", CURVE_BITS[curve]
     if oid in EDDSA:
-        kind, bits = EDDSA[oid]
-        return kind, bits, None
+        return EDDSA[oid]
     raise DerError(f"public key algorithm {oid} is read by cryptography instead")
