@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,6 +62,13 @@ class Target(BaseModel):
     port: int | None = None
     resource: str | None = None
 
+    @classmethod
+    def trusted(cls, site: str, resource: str) -> Target:
+        """A site-level target from two strings the caller built (100,000s of certificates):
+        validation would only copy them. See `Finding.trusted`."""
+        values = {"site": site, "host": None, "address": None, "port": None, "resource": resource}
+        return _trusted(cls, values, {"site", "resource"})
+
     @property
     def key(self) -> str:
         """Stable identity used to compare runs (history, diff, waivers)."""
@@ -93,22 +100,28 @@ class Finding(BaseModel):
         return self.target.site
 
     @classmethod
-    def trusted(cls, **values: Any) -> Finding:
+    def trusted(cls, values: dict[str, Any]) -> Finding:
         """A finding from values already of the declared types, every field given (the runner's
         check metadata and typed Outcomes): validating would only copy them, a second of the rules
         stage at 100,000 certificates, and pydantic's `model_construct` is slower still. Anything
         read from outside (report.json, history, Celery) goes through validation."""
-        finding = _new(cls)
-        _set(finding, "__dict__", values)
-        _set(finding, "__pydantic_fields_set__", set(_FINDING_FIELDS))
-        _set(finding, "__pydantic_extra__", None)
-        _set(finding, "__pydantic_private__", None)
-        return finding
+        return _trusted(cls, values, set(values))
 
 
 _new = object.__new__
 _set = object.__setattr__
-_FINDING_FIELDS = frozenset(Finding.model_fields)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _trusted(cls: type[ModelT], values: dict[str, Any], given: set[str]) -> ModelT:
+    """An instance of `cls` holding `values` (every field, each of its declared type) as they are,
+    as if built from the fields in `given` (the others at their defaults)."""
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", given)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 class SiteInfo(BaseModel):

@@ -327,7 +327,7 @@ def make_finding(spec: CheckSpec, target: Target, outcome: Outcome, scanner: str
     if not _typed(outcome, severity, where):
         return Finding(**values)
     values["evidence"] = dict(values["evidence"])  # the shallow copy validation would make
-    return Finding.trusted(**values)
+    return Finding.trusted(values)
 
 
 def _typed(outcome: Outcome, severity: Severity, target: Target) -> bool:

@@ -73,7 +73,7 @@ class SiteCollector:
         self.observed: list[Observation] = []
 
     def target(self, resource: str) -> Target:
-        return Target(site=self.site, resource=resource)
+        return Target.trusted(self.site, resource)
 
     def file_seen(self, path: str, role: str, kind: str, certificates: int, error: str | None) -> None:
         self.observed.append(SigningFile(self.target(path), path, role, kind, certificates, error))
