@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from audit.inventory import Site
@@ -98,25 +99,39 @@ def _judge_all(
 ) -> Judged:
     judged: Judged = []
     members: dict[Group, list[Observation]] = {}
-    shared_verdicts: dict[Hashable, Group] = {}
-    for obs in items:
-        profile = by(obs) if by is not None else None
-        verdict: Verdict = shared_verdicts.get(profile) if by is not None else None
-        if verdict is None:
-            try:
-                verdict = judge(obs, ctx)
-            except Exception as exc:  # one bad item must not cost the site its other verdicts
-                verdict = Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
-            if by is not None and isinstance(verdict, Group):
-                shared_verdicts[profile] = verdict
+
+    def judge_one(obs: Observation) -> Verdict:
+        try:
+            return judge(obs, ctx)
+        except Exception as exc:  # one bad item must not cost the site its other verdicts
+            return Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
+
+    def record(same: list[Observation], verdict: Verdict) -> None:
         if isinstance(verdict, Group):
-            same = members.get(verdict)
+            members.setdefault(verdict, []).extend(same)
+        elif verdict is not None:
+            judged.append((same[0], verdict))
+
+    if by is None:
+        for obs in items:
+            record([obs], judge_one(obs))
+    else:  # one call per profile; a per-item verdict (a problem to report) is asked of each item
+        profiles: dict[Hashable, list[Observation]] = {}
+        for obs in items:
+            profile = by(obs)
+            same = profiles.get(profile)
             if same is None:
-                members[verdict] = [obs]
+                profiles[profile] = [obs]
             else:
                 same.append(obs)
-        elif verdict is not None:
-            judged.append((obs, verdict))
+        for same in profiles.values():
+            verdict = judge_one(same[0])
+            if isinstance(verdict, Group):
+                record(same, verdict)
+            else:
+                record(same[:1], verdict)
+                for obs in same[1:]:
+                    record([obs], judge_one(obs))
     resource, noun = SITE_RESOURCES[kind]
     for shared, same in members.items():
         outcome = Outcome(
@@ -285,7 +300,7 @@ def not_yet_valid(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: obs.cert.key_usage)
+@grouped(SigningCertificate, by=attrgetter("cert.key_usage"))
 def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     required = _policy().key_usage.required
     usage = obs.cert.key_usage
@@ -317,7 +332,7 @@ def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: obs.cert.extended_key_usage)
+@grouped(SigningCertificate, by=attrgetter("cert.extended_key_usage"))
 def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     policy = _policy().extended_key_usage
     eku = obs.cert.extended_key_usage
@@ -345,7 +360,7 @@ def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: (obs.cert.key_type, obs.cert.key_bits, obs.cert.roca))
+@grouped(SigningCertificate, by=attrgetter("cert.key_type", "cert.key_bits", "cert.roca"))
 def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     keys = _policy().keys
     cert = obs.cert
@@ -387,7 +402,7 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: obs.cert.signature_hash)
+@grouped(SigningCertificate, by=attrgetter("cert.signature_hash"))
 def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     hashes = _policy().signature_hashes
     used = obs.cert.signature_hash
@@ -415,7 +430,7 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: obs.chain)
+@grouped(SigningCertificate, by=attrgetter("chain"))
 def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.chain
     if result.status == CHAIN_VALID:
@@ -444,7 +459,7 @@ def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: obs.revocation)
+@grouped(SigningCertificate, by=attrgetter("revocation"))
 def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.revocation
     if result.status == REVOCATION_NOT_CHECKED:
@@ -582,7 +597,7 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     observes=SigningCertificate,
     batch=True,
 )
-@grouped(SigningCertificate, by=lambda obs: bool(obs.cert.crl_urls or obs.cert.ocsp_urls))
+@grouped(SigningCertificate, by=attrgetter("cert.crl_urls", "cert.ocsp_urls"))
 def revocation_pointers(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if obs.cert.crl_urls or obs.cert.ocsp_urls:
         return group(Status.PASS, "Certificate names where to check its revocation")
