@@ -111,3 +111,21 @@ def test_validity_limits_follow_the_regime(tmp_path: Path, audit_signing: AuditS
         if f.status is Status.FAIL
     )
     assert failed == ["6y.pem"]  # Decree 68/2024: at most 5 years for a new certificate
+
+
+def test_validity_limit_counts_calendar_years_from_29_february(
+    tmp_path: Path, audit_signing: AuditSigning
+) -> None:
+    """Five years from 2024-02-29 end on 2029-02-28, plus a day of grace: 1,827 days pass, 1,828 fail
+    (longer than 5 * 365 + 1 days, so the exact calendar check decides, not the quick one)."""
+    pki = GovernmentPki(datetime(2024, 2, 29, 8, tzinfo=UTC))
+    for days in (1827, 1828):
+        cert = pki.issue(OFFICIALS[days % 7], start=timedelta(0), valid_for=timedelta(days=days))
+        (tmp_path / f"{days}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    verdicts = {
+        Path(f.evidence["sample"][0] if "sample" in f.evidence else f.evidence["file"]).name.split("#")[
+            0
+        ]: f.status
+        for f in by_check(audit_signing(sources=[tmp_path]), "SIGN-011")
+    }
+    assert verdicts == {"1827.pem": Status.PASS, "1828.pem": Status.FAIL}
