@@ -6,7 +6,7 @@ The collector reads the identifier OIDs and roster vocabulary from it; the rules
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -110,6 +110,9 @@ class SubjectIdentifiers(BaseModel):
     source: str = Field(min_length=1)
 
 
+STATUSES = ("active", "left", "retired", "transferred", "deceased", "suspended")  # first match wins
+
+
 class RosterStatuses(BaseModel):
     """Roster status vocabulary; `active` is the one status that must hold a valid certificate."""
 
@@ -122,13 +125,14 @@ class RosterStatuses(BaseModel):
     suspended: tuple[str, ...]
     source: str = Field(min_length=1)
 
-    def canonical(self, text: str) -> str | None:
-        """The canonical status for a roster cell, or None when the word is not known."""
-        wanted = fold(text)
-        for status in ("active", "left", "retired", "transferred", "deceased", "suspended"):
-            if wanted in {fold(word) for word in getattr(self, status)}:
-                return status
-        return None
+    def by_word(self) -> dict[str, str]:
+        """Folded word → canonical status, built once per roster rather than searched per row
+        (a province lists 100,000 officials); a word not in it is not a known status."""
+        words: dict[str, str] = {}
+        for status in STATUSES:
+            for word in getattr(self, status):
+                words.setdefault(fold(word), status)
+        return words
 
 
 class SigningPolicy(BaseModel):
@@ -143,6 +147,7 @@ class SigningPolicy(BaseModel):
     roster_statuses: RosterStatuses
 
 
+@lru_cache(maxsize=4096)  # units, positions and statuses: a small vocabulary repeated 100,000s of times
 def fold(text: str) -> str:
     """Compare names the way a person would: Unicode NFC, case-folded, single spaces."""
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.signing.policy import RosterStatuses
+from checks.signing.policy import RosterStatuses, fold
 
 MAX_ROSTER_BYTES = 64 * 1024 * 1024
-COLUMNS = {
+COLUMNS = {  # canonical column → header spellings, in the order _row unpacks them
     "official_id": ("official_id", "ma_can_bo", "mã cán bộ"),
     "name": ("name", "ho_ten", "họ tên"),
     "unit": ("unit", "don_vi", "đơn vị"),
@@ -84,12 +84,14 @@ def parse_roster(text: str, statuses: RosterStatuses, name: str) -> list[RosterR
     except (StopIteration, csv.Error) as exc:
         raise RosterError(f"roster {name} has no readable header: {exc}") from None
     where = _columns(header, name)
+    positions = tuple(where.get(column) for column in COLUMNS)
+    statuses_by_word = statuses.by_word()
     rows = []
     try:
         for cells in reader:
             if not any(c.strip() for c in cells):
                 continue
-            rows.append(_row(reader.line_num, cells, where, statuses))
+            rows.append(_row(reader.line_num, cells, positions, statuses_by_word))
     except csv.Error as exc:
         raise RosterError(f"roster {name} line {reader.line_num}: {exc}") from None
     return rows
@@ -110,25 +112,26 @@ def _columns(header: list[str], name: str) -> dict[str, int]:
     return where
 
 
-def _row(line: int, cells: list[str], where: dict[str, int], statuses: RosterStatuses) -> RosterRow:
-    def cell(column: str) -> str:
-        index = where.get(column)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    status_text = cell("status")
-    status = statuses.canonical(status_text) or ""
+def _row(
+    line: int, cells: list[str], positions: tuple[int | None, ...], statuses: dict[str, str]
+) -> RosterRow:
+    present = len(cells)
+    official_id, name, unit, position, status_text, serial_text = (
+        cells[i].strip() if i is not None and i < present else "" for i in positions
+    )
+    status = statuses.get(fold(status_text), "")
     problems = []
-    if not official_key(cell("official_id")):
+    if not official_key(official_id):
         problems.append("official_id is empty")
     if not status:
         problems.append(f"status '{status_text}' is not one of the known statuses")
-    serials = tuple(serial_key(s) for s in SERIAL_SPLIT.split(cell("cert_serials")) if s)
+    serials = tuple(serial_key(s) for s in SERIAL_SPLIT.split(serial_text) if s)
     return RosterRow(
         row=line,
-        official_id=cell("official_id"),
-        name=cell("name"),
-        unit=cell("unit"),
-        position=cell("position"),
+        official_id=official_id,
+        name=name,
+        unit=unit,
+        position=position,
         status=status,
         status_text=status_text,
         serials=serials,
