@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from audit import wording
 from audit.inventory import Site
 from audit.model import CollectionFailed, Observation, Outcome, Severity, Status, Target
 from audit.registry import RuleContext, check
@@ -217,7 +218,7 @@ def expired(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
     return Outcome(
         Status.FAIL,
         f"Certificate of {_who(obs.cert)} expired on {_day(obs.cert.not_after)} "
-        f"({-evidence['days_left']} days ago).",
+        f"({wording.days(-evidence['days_left'])} ago).",
         evidence,
     )
 
@@ -253,7 +254,7 @@ def _expiry(
         if left <= days:
             return Outcome(
                 Status.WARN,
-                f"Certificate of {_who(cert)} expires on {_day(cert.not_after)}: {left} days left "
+                f"Certificate of {_who(cert)} expires on {_day(cert.not_after)}: {wording.days(left)} left "
                 f"(inside the {days}-day window).",
                 evidence,
                 severity=severity,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from audit import wording
 from audit.model import Outcome, Severity, Status
 from audit.registry import RuleContext, check
 from checks.tls.observations import (
@@ -321,13 +322,13 @@ def certificate_expiry(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome
         if now > leaf.not_after:
             return Verdict(
                 Status.FAIL,
-                f"Certificate expired on {leaf.not_after:%Y-%m-%d} ({-days_left} days ago)",
+                f"Certificate expired on {leaf.not_after:%Y-%m-%d} ({wording.days(-days_left)} ago)",
                 evidence,
             )
         if days_left < warn_days:
             return Verdict(
                 Status.WARN,
-                f"Certificate expires on {leaf.not_after:%Y-%m-%d} (in {days_left} days)",
+                f"Certificate expires on {leaf.not_after:%Y-%m-%d} (in {wording.days(days_left)})",
                 evidence,
             )
         return Verdict(

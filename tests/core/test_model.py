@@ -5,6 +5,7 @@ from __future__ import annotations
 from audit.model import Finding, Outcome, Severity, Status, Target
 from audit.registry import AppliesTo, CheckSpec
 from audit.runner import make_finding
+from audit.wording import days
 
 
 def test_trusted_target_is_the_validated_one() -> None:
@@ -42,3 +43,7 @@ def test_an_untyped_outcome_is_validated_and_coerced() -> None:
     outcome = Outcome("FAIL", "plain strings", {"n": 1})  # type: ignore[arg-type]
     finding = make_finding(spec(), Target(site="dc"), outcome)
     assert finding.status is Status.FAIL
+
+
+def test_day_counts_read_as_english() -> None:
+    assert [days(n) for n in (1, -1, 0, 2, 35)] == ["1 day", "-1 day", "0 days", "2 days", "35 days"]
