@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from audit.errors import RegistryError, UsageError
-from audit.model import Observation, Outcome, Severity
+from audit.model import Observation, Outcome, Severity, Status
 
 if TYPE_CHECKING:
     from audit.inventory import Host, Inventory, Site
@@ -88,6 +88,17 @@ Rule = Callable[[Any, RuleContext], Outcome | None]
 # (observation, Outcome) pairs to report; an Outcome may name its own target (a whole site).
 BatchRule = Callable[[Sequence[Any], RuleContext], Iterable[tuple[Any, Outcome]]]
 RuleT = TypeVar("RuleT", bound=Callable[..., Any])
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception as one line for a finding: its type and message (a timeout's message says it all)."""
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {text}"
+
+
+def rule_failed(exc: BaseException) -> Outcome:
+    """The verdict on an item whose rule raised: ERROR with the reason, and the run goes on."""
+    return Outcome(Status.ERROR, f"Check failed internally: {describe_error(exc)}")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ from audit.registry import (
     Registry,
     Rule,
     RuleContext,
+    describe_error,
+    rule_failed,
 )
 
 log = logging.getLogger(__name__)
@@ -108,11 +110,6 @@ def _failures(spec: CollectorSpec, hosts: Sequence[Host], reason: str) -> list[O
         for h in hosts
         for kind in spec.produces
     ]
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {text}"
 
 
 class Runner:
@@ -207,10 +204,10 @@ class Runner:
         try:
             observed = list(call_with_deadline(lambda: job.spec.func(job.hosts, job.context), deadline))
         except Exception as exc:
-            log.warning("collector %s failed: %s", job.spec.family, _describe(exc))
-            observed = _failures(job.spec, job.hosts, _describe(exc))
+            log.warning("collector %s failed: %s", job.spec.family, describe_error(exc))
+            observed = _failures(job.spec, job.hosts, describe_error(exc))
             with self._lock:
-                self._collector_errors.append(f"collector {job.spec.family} failed: {_describe(exc)}")
+                self._collector_errors.append(f"collector {job.spec.family} failed: {describe_error(exc)}")
         self.observer.on_step(job.spec.family)
         return observed
 
@@ -228,8 +225,8 @@ class Runner:
             try:
                 observed = list(call_with_deadline(lambda: job.spec.func(host, job.context), deadline))
             except Exception as exc:
-                log.warning("collector %s on %s failed: %s", job.spec.family, host.name, _describe(exc))
-                observed = _failures(job.spec, [host], _describe(exc))
+                log.warning("collector %s on %s failed: %s", job.spec.family, host.name, describe_error(exc))
+                observed = _failures(job.spec, [host], describe_error(exc))
             with lock:
                 collected[host.name] = observed
             self.observer.on_step(f"{job.spec.family} {host.name}")
@@ -246,10 +243,10 @@ class Runner:
         for spec in self.checks:
             by_kind.setdefault(spec.observes, []).append(spec)
         groups: dict[tuple[type[Observation], str | None, str], list[Observation]] = {}
-        failures: list[CollectionFailed] = []
+        failures: dict[tuple[type[Observation], str | None, str], list[CollectionFailed]] = {}
         for obs in observations:
             if isinstance(obs, CollectionFailed):
-                failures.append(obs)
+                failures.setdefault((obs.expected, obs.target.host, obs.target.site), []).append(obs)
                 continue
             key = (type(obs), obs.target.host, obs.target.site)
             members = groups.get(key)
@@ -259,17 +256,16 @@ class Runner:
                 members.append(obs)
         findings: list[Finding] = []
         scanner = self.options.scanner
-        for (kind, _, _), items in groups.items():
-            ctx, specs = self._plan(by_kind.get(kind, []), items[0].target, index)
+        for key in dict.fromkeys([*groups, *failures]):  # each (type, host, site) planned once
+            items = groups.get(key, [])
+            not_checked = [(f, _not_checked(f)) for f in failures.get(key, [])]
+            where = items[0].target if items else not_checked[0][0].target
+            ctx, specs = self._plan(by_kind.get(key[0], []), where, index)
             for spec in specs:
                 findings += [
                     make_finding(spec, obs.target, outcome, scanner)
-                    for obs, outcome in _judge(spec, items, ctx)
+                    for obs, outcome in [*_judge(spec, items, ctx), *not_checked]
                 ]
-        for failed in failures:
-            _, specs = self._plan(by_kind.get(failed.expected, []), failed.target, index)
-            problem = Outcome(Status.ERROR, f"Could not check: {failed.reason}", {"reason": failed.reason})
-            findings += [make_finding(spec, failed.target, problem, scanner) for spec in specs]
         findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
         return findings
 
@@ -283,15 +279,21 @@ class Runner:
         return ctx, [spec for spec in specs if spec.applies_to.matches(host, site)]
 
 
+def _not_checked(failed: CollectionFailed) -> Outcome:
+    return Outcome(Status.ERROR, f"Could not check: {failed.reason}", {"reason": failed.reason})
+
+
 def _judge(spec: CheckSpec, items: list[Observation], ctx: RuleContext) -> list[tuple[Observation, Outcome]]:
     """(observation, Outcome) for each verdict of `spec` on `items`. A rule that raises is an ERROR
     with its reason on the items it was judging; the other checks and items go on."""
+    if not items:
+        return []
     if spec.batch:
         try:
             return list(cast(BatchRule, spec.rule)(items, ctx))
         except Exception as exc:
             log.exception("check %s raised on %s", spec.id, items[0].target.site)
-            failed = Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
+            failed = rule_failed(exc)
             return [(obs, failed) for obs in items]
     rule = cast(Rule, spec.rule)
     judged = []
@@ -300,7 +302,7 @@ def _judge(spec: CheckSpec, items: list[Observation], ctx: RuleContext) -> list[
             outcome = rule(obs, ctx)
         except Exception as exc:
             log.exception("check %s raised on %s", spec.id, obs.target.key)
-            outcome = Outcome(Status.ERROR, f"Check failed internally: {_describe(exc)}")
+            outcome = rule_failed(exc)
         if outcome is not None:
             judged.append((obs, outcome))
     return judged

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from audit import wording
 from audit.inventory import Site
 from audit.model import CollectionFailed, Observation, Outcome, Severity, Status, Target
-from audit.registry import RuleContext, check
+from audit.registry import RuleContext, check, rule_failed
 from checks.signing.facts import (
     CHAIN_ERROR,
     CHAIN_INVALID,
@@ -105,7 +105,7 @@ def _judge_all(
         try:
             return judge(obs, ctx)
         except Exception as exc:  # one bad item must not cost the site its other verdicts
-            return Outcome(Status.ERROR, f"Check failed internally: {type(exc).__name__}: {exc}")
+            return rule_failed(exc)
 
     def record(obs: Observation, verdict: Verdict) -> None:
         if isinstance(verdict, Group):
