@@ -73,22 +73,34 @@ Judge = Callable[[Any, RuleContext], Verdict]
 Judged = list[tuple[Observation, Outcome]]
 
 
-def grouped(
-    kind: type[ObsT], by: Callable[[Any], Hashable] | None = None
+def folded_check(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    controls: Sequence[str],
+    remediation: str,
+    observes: type[ObsT],
+    by: Callable[[ObsT], Hashable] | None = None,
 ) -> Callable[[Judge], Callable[[Sequence[ObsT], RuleContext], Judged]]:
-    """Turn a judge of one item into a batch rule (declare the check with `batch=True`): per-item
-    outcomes stay, shared `Group` verdicts fold into one finding for the site. `by` names
-    everything the judge reads: items with the same value share its Group verdict without another
-    call (a CA issues 100,000 certificates from a handful of profiles)."""
+    """Declare a check whose judge looks at one item and is registered as a batch rule over a
+    site's items of type `observes`: per-item outcomes stay, shared `Group` verdicts fold into one
+    finding for the site. `by` names everything the judge reads: items with the same value share
+    its Group verdict without another call (a CA issues 100,000 certificates from a handful of
+    profiles)."""
 
-    def wrap(judge: Judge) -> Callable[[Sequence[ObsT], RuleContext], Judged]:
+    def register(judge: Judge) -> Callable[[Sequence[ObsT], RuleContext], Judged]:
         @functools.wraps(judge)
         def rule(items: Sequence[ObsT], ctx: RuleContext) -> Judged:
-            return _judge_all(items, ctx, kind, judge, by)
+            return _judge_all(items, ctx, observes, judge, by)
 
-        return rule
+        declare = check(
+            id=id, title=title, severity=severity, controls=controls, remediation=remediation,
+            observes=observes, family=FAMILY, batch=True,
+        )  # fmt: skip
+        return declare(rule)
 
-    return wrap
+    return register
 
 
 def _judge_all(
@@ -289,7 +301,7 @@ def not_yet_valid(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
 # --- profile ---------------------------------------------------------------------------------
 
 
-@sign_check(
+@folded_check(
     id="SIGN-004",
     title="Key usage allows digital signature and non-repudiation",
     severity=Severity.HIGH,
@@ -299,9 +311,8 @@ def not_yet_valid(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
         "digitalSignature and nonRepudiation (contentCommitment)."
     ),
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("cert.key_usage"),
 )
-@grouped(SigningCertificate, by=attrgetter("cert.key_usage"))
 def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     required = _policy().key_usage.required
     usage = obs.cert.key_usage
@@ -321,7 +332,7 @@ def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     return group(Status.PASS, "Key usage includes digitalSignature and nonRepudiation")
 
 
-@sign_check(
+@folded_check(
     id="SIGN-005",
     title="Extended key usage allows document or e-mail signing",
     severity=Severity.MEDIUM,
@@ -331,9 +342,8 @@ def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "(emailProtection or documentSigning), or without the extension."
     ),
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("cert.extended_key_usage"),
 )
-@grouped(SigningCertificate, by=attrgetter("cert.extended_key_usage"))
 def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     policy = _policy().extended_key_usage
     eku = obs.cert.extended_key_usage
@@ -349,7 +359,7 @@ def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@sign_check(
+@folded_check(
     id="SIGN-006",
     title="Signing key is strong enough",
     severity=Severity.HIGH,
@@ -359,9 +369,8 @@ def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "by ROCA, have a new certificate issued, and revoke the old one."
     ),
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("cert.key_type", "cert.key_bits", "cert.roca"),
 )
-@grouped(SigningCertificate, by=attrgetter("cert.key_type", "cert.key_bits", "cert.roca"))
 def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     keys = _policy().keys
     cert = obs.cert
@@ -394,16 +403,15 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@sign_check(
+@folded_check(
     id="SIGN-007",
     title="Certificate signature uses SHA-256 or stronger",
     severity=Severity.HIGH,
     controls=["VN-SIGN-01"],
     remediation="Have the CA reissue the certificate signed with SHA-256 or stronger.",
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("cert.signature_hash"),
 )
-@grouped(SigningCertificate, by=attrgetter("cert.signature_hash"))
 def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     hashes = _policy().signature_hashes
     used = obs.cert.signature_hash
@@ -419,7 +427,7 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
 # --- chain and revocation ----------------------------------------------------------------------
 
 
-@sign_check(
+@folded_check(
     id="SIGN-008",
     title="Certificate chains to a configured government trust anchor",
     severity=Severity.HIGH,
@@ -429,9 +437,8 @@ def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "CA; add the missing intermediate certificate to the sources, or correct trust_anchors."
     ),
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("chain"),
 )
-@grouped(SigningCertificate, by=attrgetter("chain"))
 def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.chain
     if result.status == CHAIN_VALID:
@@ -447,7 +454,7 @@ def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@sign_check(
+@folded_check(
     id="SIGN-009",
     title="Certificate is not revoked",
     severity=Severity.CRITICAL,
@@ -458,9 +465,8 @@ def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "the audit station, or supply the CA's CRL file (crl_files)."
     ),
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("revocation"),
 )
-@grouped(SigningCertificate, by=attrgetter("revocation"))
 def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.revocation
     if result.status == REVOCATION_NOT_CHECKED:
@@ -494,7 +500,7 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@sign_check(
+@folded_check(
     id="SIGN-010",
     title="Certificate files are readable",
     severity=Severity.MEDIUM,
@@ -504,9 +510,7 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "for PKCS#12, name the environment variable holding its password in pkcs12_password_env."
     ),
     observes=SigningFile,
-    batch=True,
 )
-@grouped(SigningFile)
 def file_readable(obs: SigningFile, ctx: RuleContext) -> Verdict:
     if obs.error is None:
         return group(Status.PASS, "Files read")
@@ -556,7 +560,7 @@ def _regime(issuer_dn: str) -> tuple[str, Regime]:
     return _policy().validity.regime_for(issuer_dn)
 
 
-@sign_check(
+@folded_check(
     id="SIGN-011",
     title="Validity period is within the regime's limit",
     severity=Severity.MEDIUM,
@@ -566,9 +570,7 @@ def _regime(issuer_dn: str) -> tuple[str, Regime]:
         "public-service certificate, 3 years for a renewal) and review its issuing profile."
     ),
     observes=SigningCertificate,
-    batch=True,
 )
-@grouped(SigningCertificate)
 def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     cert = obs.cert
     name, regime = _regime(cert.issuer_dn)
@@ -598,7 +600,7 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@sign_check(
+@folded_check(
     id="SIGN-012",
     title="Certificate names a CRL distribution point or OCSP responder",
     severity=Severity.MEDIUM,
@@ -608,9 +610,8 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         "RFC 6960) so relying parties can check revocation."
     ),
     observes=SigningCertificate,
-    batch=True,
+    by=attrgetter("cert.crl_urls", "cert.ocsp_urls"),
 )
-@grouped(SigningCertificate, by=attrgetter("cert.crl_urls", "cert.ocsp_urls"))
 def revocation_pointers(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if obs.cert.crl_urls or obs.cert.ocsp_urls:
         return group(Status.PASS, "Certificate names where to check its revocation")
@@ -706,16 +707,14 @@ ROSTER_REMEDIATION = (
 )
 
 
-@sign_check(
+@folded_check(
     id="SIGN-101",
     title="Every active official holds a valid certificate",
     severity=Severity.HIGH,
     controls=["VN-SIGN-05"],
     remediation=ROSTER_REMEDIATION,
     observes=RosterEntry,
-    batch=True,
 )
-@grouped(RosterEntry)
 def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
     if entry.problem:
         return Outcome(
@@ -764,16 +763,14 @@ def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> RosterIndex | Grou
     return index
 
 
-@sign_check(
+@folded_check(
     id="SIGN-102",
     title="Valid certificates belong to active officials on the roster",
     severity=Severity.CRITICAL,
     controls=["VN-SIGN-05"],
     remediation=ROSTER_REMEDIATION,
     observes=SigningCertificate,
-    batch=True,
 )
-@grouped(SigningCertificate)
 def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     index = _roster_for(obs, ctx)
     if not isinstance(index, RosterIndex):
@@ -804,7 +801,7 @@ def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
 ONLY_CERTIFICATE = group(Status.PASS, "Only or newest valid certificate of its holder")
 
 
-@sign_check(
+@folded_check(
     id="SIGN-103",
     title="Each official holds one valid certificate",
     severity=Severity.MEDIUM,
@@ -813,9 +810,7 @@ ONLY_CERTIFICATE = group(Status.PASS, "Only or newest valid certificate of its h
         "Keep one valid signing certificate per official: revoke the older ones once the newest is in use."
     ),
     observes=SigningCertificate,
-    batch=True,
 )
-@grouped(SigningCertificate)
 def one_certificate_each(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     index: RosterIndex = ctx.derived(_roster_index)
     key = index.official.get(id(obs))
@@ -854,16 +849,14 @@ def _differences(obs: SigningCertificate, entry: RosterEntry) -> list[dict[str, 
     return found
 
 
-@sign_check(
+@folded_check(
     id="SIGN-104",
     title="Certificate unit and position match the roster",
     severity=Severity.MEDIUM,
     controls=["VN-SIGN-05"],
     remediation=ROSTER_REMEDIATION,
     observes=SigningCertificate,
-    batch=True,
 )
-@grouped(SigningCertificate)
 def matches_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     index = _roster_for(obs, ctx)
     if not isinstance(index, RosterIndex):
