@@ -114,7 +114,7 @@ def audit_certificates(args: argparse.Namespace) -> Run:
 
 
 ExpiryRow = tuple[str, str, str, str, str, int, str]  # EXPIRY_COLUMNS, in order
-STATUS = EXPIRY_COLUMNS.index("status")
+HOLDER, DAYS_LEFT, STATUS = (EXPIRY_COLUMNS.index(c) for c in ("holder", "days_left", "status"))
 
 
 def expiry_rows(run: Run) -> list[ExpiryRow]:
@@ -135,7 +135,7 @@ def expiry_rows(run: Run) -> list[ExpiryRow]:
         rows.append(
             (ev["holder"], ev["unit"], ev["issuer"], ev["serial"], ev["not_after"], ev["days_left"], status)
         )
-    rows.sort(key=lambda r: (r[5], r[0]))
+    rows.sort(key=lambda r: (r[DAYS_LEFT], r[HOLDER]))
     return rows
 
 
