@@ -37,10 +37,16 @@ test: setup lint
 bench: setup
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# mypy checks the sources as the one package they install as: audit/ is `p06audit`, checks/ and
+# reports/ sit under it. The link tree is rebuilt each time, so new modules are always checked.
+TYPECHECK := build/typecheck
+
 lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/p06audit
+	for entry in audit/* checks reports; do ln -s "$(CURDIR)/$$entry" $(TYPECHECK)/p06audit/; done
+	cd $(TYPECHECK) && $(CURDIR)/$(VENV)/bin/mypy --config-file $(CURDIR)/pyproject.toml
 
 clean:
 	rm -rf $(VENV) .lab reports-out build *.egg-info

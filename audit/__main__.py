@@ -1,5 +1,5 @@
-"""`python -m audit` is the same command as `p06audit`."""
+"""`python -m p06audit` is the same command as `p06audit`."""
 
-from audit.cli import main
+from p06audit.cli import main
 
 raise SystemExit(main())

@@ -16,18 +16,21 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.logging import RichHandler
 
-from audit import __version__
-from audit.errors import AuditError
+from p06audit import __version__
+from p06audit.bulk import tune_collector
+from p06audit.errors import AuditError
 
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 
 console = Console(stderr=True)
-log = logging.getLogger("audit")
+log = logging.getLogger("p06audit")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from audit import commands
+    from p06audit import commands
+    from p06audit.family import resolve
+    from p06audit.registry import REGISTRY
 
     parser = argparse.ArgumentParser(
         prog="p06audit",
@@ -37,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"audit.commands.{module.name}").register(subparsers)
+        importlib.import_module(f"p06audit.commands.{module.name}").register(subparsers)
+    for _, family in sorted(REGISTRY.discover().items()):
+        for name in family.commands:
+            resolve(name).register(subparsers)
     return parser
 
 
@@ -50,6 +56,7 @@ def configure_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_collector()
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose)

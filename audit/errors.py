@@ -1,10 +1,26 @@
-"""Typed errors with messages a security officer can act on; the CLI maps them to exit codes."""
+"""Typed errors with messages a security officer can act on; the CLI maps them to exit codes.
+
+An error may carry a Message (key and parameters): its text then exists in Vietnamese and English,
+and a finding that quotes the error shows it in the report's language.
+"""
+
+from __future__ import annotations
+
+from p06audit.text import Message, english
 
 
 class AuditError(Exception):
     """Base of every error the tool reports on purpose."""
 
     exit_code = 3
+
+    def __init__(self, text: str | Message = "", *args: object) -> None:
+        self.message = text if isinstance(text, Message) else None
+        super().__init__(english(text) if isinstance(text, Message) else text, *args)
+
+    def reason(self) -> Message | str:
+        """The error as a finding quotes it: its message where it has one, else its words."""
+        return self.message if self.message is not None else str(self)
 
 
 class UsageError(AuditError):
@@ -42,6 +58,12 @@ class MissingToolError(AuditError):
 
 class RegistryError(AuditError):
     """A check or collector with malformed or duplicate metadata."""
+
+
+class CheckDataError(ConfigFileError):
+    """A family's data file (checks.yaml, policy.yaml) that is invalid: the installation is broken."""
+
+    exit_code = 3
 
 
 class RunLockedError(AuditError):

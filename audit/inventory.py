@@ -1,26 +1,37 @@
-"""Load a nornir SimpleInventory directory, validate it, and keep line numbers for errors.
+"""The typed inventory: sites and hosts validated once, from any nornir inventory plugin.
 
-The YAML is read once with ruamel (which records where every key sits) and validated with pydantic;
-an invalid field is reported as `file:line: field 'x': problem`. nornir is then built from the same
-directory so its threaded runner can drive per-host collectors.
+The engine owns a host's roles, a site's kind, province, security level and subnets, and the
+run-wide defaults (language, time zone, waivers, legal basis); each family adds its own fields
+(`Family.host_fields`, `site_fields`, `defaults_fields`) and the models here are built from all
+installed families. Hosts and groups come from a nornir inventory plugin: by default
+`P06Inventory` (the SimpleInventory files, read with line marks so a mistake is reported as
+`file:line: field 'x': problem`), or any other plugin the defaults or the command line names.
 """
 
 from __future__ import annotations
 
 import enum
 import ipaddress
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from ruamel.yaml.comments import CommentedMap
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from audit.errors import InventoryError
-from audit.yamlfile import line_of, read_yaml, validate_node
+from p06audit.errors import InventoryError, UsageError
+from p06audit.family import Family, Section
+from p06audit.guidance.catalogue import default_catalogue
+from p06audit.registry import REGISTRY
+from p06audit.text import DEFAULT_TIMEZONE
+from p06audit.yamlfile import line_of, read_yaml, validate_node
 
-INVENTORY_FILES = ("hosts.yaml", "groups.yaml", "defaults.yaml")
+DEFAULTS_FILE = "defaults.yaml"
+DEFAULT_PLUGIN = "P06Inventory"
 ENV_NAME_PATTERN = r"^[A-Z_][A-Z0-9_]*$"
+S = TypeVar("S", bound=BaseModel)
 
 
 class Role(enum.StrEnum):
@@ -42,77 +53,23 @@ class SiteKind(enum.StrEnum):
 
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
-Port = int
 
 
-class TlsEndpoint(BaseModel):
-    model_config = _MODEL
-    port: Port = Field(ge=1, le=65535)
-    sni: str | None = None
+class HostCore(Section):
+    """The engine's own fields of a host's `data`."""
 
-
-class Service(BaseModel):
-    """A TCP service the host is declared to offer (NET-001 expects it reachable)."""
-
-    model_config = _MODEL
-    port: Port = Field(ge=1, le=65535)
-    name: str = ""
-
-
-class SshSpec(BaseModel):
-    """SSH access. Credentials are references only: environment variable names or key-file paths."""
-
-    model_config = _MODEL
-    port: Port = Field(default=22, ge=1, le=65535)
-    username: str | None = None
-    username_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
-    password_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
-    key_file: Path | None = None
-    key_passphrase_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool((self.username or self.username_env) and (self.password_env or self.key_file))
-
-
-class HostData(BaseModel):
-    model_config = _MODEL
     roles: tuple[Role, ...] = Field(min_length=1)
-    tls: tuple[TlsEndpoint, ...] = ()
-    ssh: SshSpec | None = None
-    services: tuple[Service, ...] = ()
-    allowed_ports: tuple[Port, ...] | None = None
     description: str = ""
 
 
-class SigningCertsSpec(BaseModel):
-    """Where a site's officials' signing certificates, roster and trust anchors are."""
+class SiteCore(Section):
+    """The engine's own fields of a site group's `data`."""
 
-    model_config = _MODEL
-    sources: tuple[Path, ...] = Field(min_length=1)
-    roster: Path | None = None
-    trust_anchors: Path | None = None
-    crl_files: tuple[Path, ...] = ()
-    pkcs12_password_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
-    # Days before expiry at which SIGN-002 reports; None keeps checks/signing/policy.yaml's windows.
-    warn_days: tuple[int, ...] | None = Field(default=None, min_length=1)
-
-    @field_validator("warn_days")
-    @classmethod
-    def _positive_days(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
-        if value is not None and any(d <= 0 for d in value):
-            raise ValueError("warning windows are positive numbers of days")
-        return value
-
-
-class SiteData(BaseModel):
-    model_config = _MODEL
     kind: SiteKind
     province: str = Field(min_length=1)
     security_level: int = Field(ge=1, le=5)
     subnets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     scanner: str = "local"
-    signing_certs: SigningCertsSpec | None = None
     description: str = ""
 
     @field_validator("subnets", mode="before")
@@ -124,32 +81,67 @@ class SiteData(BaseModel):
         return value
 
 
-class DefaultsData(BaseModel):
+class PluginChoice(BaseModel):
+    """Which nornir inventory plugin supplies hosts and groups, with its options."""
+
     model_config = _MODEL
-    trust_anchors: Path | None = None
-    use_system_trust_store: bool = True
-    tls_warn_days: int = Field(default=30, ge=0)
+    plugin: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DefaultsCore(Section):
+    """The engine's own run-wide settings (defaults.yaml `data`)."""
+
     language: Literal["vi", "en"] = "vi"
+    timezone: str = DEFAULT_TIMEZONE
     waivers: Path | None = None
     legal_basis: str | None = None
+    inventory_plugin: PluginChoice | None = None
 
-    @field_validator("legal_basis")
+    @field_validator("timezone")
     @classmethod
-    def _known_legal_basis(cls, value: str | None) -> str | None:
-        """The report cites this basis (e.g. nd85-2016 or nd331-2026); a typo must not fall back silently."""
-        from audit.guidance import default_catalogue
-
-        known = default_catalogue().legal_bases
-        if value is not None and value not in known:
-            raise ValueError(f"unknown legal basis '{value}'; known: {', '.join(known)}")
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (an IANA name such as Asia/Ho_Chi_Minh)") from None
         return value
+
+
+def _merged(name: str, core: type[Section], parts: Iterable[type[Section] | None]) -> type[Section]:
+    bases = (core, *(p for p in parts if p is not None))
+    return cast(type[Section], create_model(name, __base__=bases))
+
+
+@dataclass(frozen=True)
+class Models:
+    """The data models of hosts, sites and defaults with every installed family's fields."""
+
+    host: type[Section]
+    site: type[Section]
+    defaults: type[Section]
+    families: tuple[Family, ...]
+
+
+def models() -> Models:
+    return _models(tuple(REGISTRY.discover().values()))
+
+
+@cache
+def _models(families: tuple[Family, ...]) -> Models:
+    return Models(
+        host=_merged("HostData", HostCore, (f.host_fields for f in families)),
+        site=_merged("SiteData", SiteCore, (f.site_fields for f in families)),
+        defaults=_merged("DefaultsData", DefaultsCore, (f.defaults_fields for f in families)),
+        families=families,
+    )
 
 
 class HostEntry(BaseModel):
     model_config = _MODEL
     hostname: ipaddress.IPv4Address | ipaddress.IPv6Address
     groups: tuple[str, ...] = Field(min_length=1)
-    data: HostData
+    data: dict[str, Any]
     port: int | None = None
     platform: str | None = None
 
@@ -166,31 +158,31 @@ class HostEntry(BaseModel):
         return value
 
 
-class GroupEntry(BaseModel):
-    model_config = _MODEL
-    data: SiteData
-    groups: tuple[str, ...] = ()
-
-
-class DefaultsEntry(BaseModel):
-    model_config = _MODEL
-    data: DefaultsData = Field(default_factory=DefaultsData)
+def part(data: BaseModel, model: type[S]) -> S:
+    """A family's view of merged data: the same object, typed as the family's own fields."""
+    if not isinstance(data, model):
+        raise TypeError(f"{type(data).__name__} does not carry the fields of {model.__name__}")
+    return data
 
 
 @dataclass(frozen=True)
 class Site:
     name: str
-    data: SiteData
+    data: SiteCore
+
+    def part(self, model: type[S]) -> S:
+        return part(self.data, model)
 
 
 @dataclass(frozen=True)
 class Host:
-    """A validated inventory host with the site it belongs to."""
+    """A validated inventory host with the site it belongs to and the ports families declare on it."""
 
     name: str
     address: str
     site: Site
-    data: HostData
+    data: HostCore
+    declared: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def roles(self) -> frozenset[str]:
@@ -198,10 +190,10 @@ class Host:
 
     @property
     def declared_ports(self) -> frozenset[int]:
-        ports = {e.port for e in self.data.tls} | {s.port for s in self.data.services}
-        if self.data.ssh is not None:
-            ports.add(self.data.ssh.port)
-        return frozenset(ports)
+        return frozenset(self.declared)
+
+    def part(self, model: type[S]) -> S:
+        return part(self.data, model)
 
 
 @dataclass(frozen=True)
@@ -210,7 +202,9 @@ class Inventory:
     name: str
     sites: dict[str, Site]
     hosts: dict[str, Host]
-    defaults: DefaultsData
+    defaults: DefaultsCore
+    nornir: Any = None  # the nornir Inventory the hosts came from (the runner's tasks run over it)
+    source: str = DEFAULT_PLUGIN
 
     def resolve(self, path: Path | None) -> Path | None:
         """Paths in inventory files are relative to the inventory directory."""
@@ -221,79 +215,138 @@ class Inventory:
     def hosts_of(self, site: str) -> list[Host]:
         return [h for h in self.hosts.values() if h.site.name == site]
 
-
-def _read(path: Path) -> CommentedMap:
-    if not path.exists():
-        if path.name == "defaults.yaml":
-            return CommentedMap()
-        raise InventoryError(str(path), None, None, "file is missing")
-    return read_yaml(path, InventoryError)
+    def defaults_part(self, model: type[S]) -> S:
+        return part(self.defaults, model)
 
 
-def load_inventory(directory: Path | str) -> Inventory:
-    """Validate every file of an inventory directory; raise InventoryError at the first problem."""
+Locate = Any  # callable (kind, name) -> Located | None, given by plugins that read files
+
+
+def load_defaults(root: Path) -> DefaultsCore:
+    path = root / DEFAULTS_FILE
+    tree = read_yaml(path, InventoryError) if path.exists() else None
+    node = tree.get("data", {}) if tree is not None else {}
+    data = validate_node(models().defaults, path, node, ("data",), InventoryError)
+    core = part(data, DefaultsCore)
+    known = default_catalogue().legal_bases
+    if core.legal_basis is not None and core.legal_basis not in known:
+        line = line_of(tree, ("data", "legal_basis")) if tree is not None else None
+        problem = f"unknown legal basis '{core.legal_basis}'; known: {', '.join(known)}"
+        raise InventoryError(str(path), line, "data.legal_basis", problem)
+    return core
+
+
+def load_inventory(
+    directory: Path | str, plugin: str | None = None, plugin_options: Mapping[str, Any] | None = None
+) -> Inventory:
+    """Validate an inventory: defaults from DIRECTORY/defaults.yaml, hosts and groups from the
+    nornir inventory plugin (the defaults' `inventory_plugin`, or `plugin`, else P06Inventory)."""
+    from p06audit.inventory_plugin import load_plugin_inventory  # nornir: imported when an inventory is read
+
     root = Path(directory)
     if not root.is_dir():
         raise InventoryError(str(root), None, None, "is not an inventory directory")
-    trees = {name: _read(root / name) for name in INVENTORY_FILES}
-    defaults = validate_node(
-        DefaultsEntry, root / "defaults.yaml", trees["defaults.yaml"], (), InventoryError
-    ).data
-    sites = _load_sites(root / "groups.yaml", trees["groups.yaml"])
-    hosts = _load_hosts(root / "hosts.yaml", trees["hosts.yaml"], sites)
-    return Inventory(root.resolve(), root.resolve().name, sites, hosts, defaults)
+    defaults = load_defaults(root)
+    chosen = defaults.inventory_plugin
+    name = plugin or (chosen.plugin if chosen else DEFAULT_PLUGIN)
+    options = dict(plugin_options if plugin_options is not None else (chosen.options if chosen else {}))
+    nornir_inventory, locate = load_plugin_inventory(name, options, root)
+    sites = _sites(nornir_inventory, locate, name, strict=name == DEFAULT_PLUGIN)
+    hosts = _hosts(nornir_inventory, locate, name, sites)
+    resolved = root.resolve()
+    return Inventory(resolved, resolved.name, sites, hosts, defaults, nornir_inventory, name)
 
 
-def _load_sites(path: Path, tree: CommentedMap) -> dict[str, Site]:
+def _where(locate: Locate, kind: str, name: str, plugin: str) -> Any:
+    """Where an entry came from: its file and node, or the plugin that gave it."""
+    from p06audit.inventory_plugin import Located
+
+    found = locate(kind, name) if locate is not None else None
+    return found if found is not None else Located(f"inventory plugin {plugin}")
+
+
+def _sites(nornir_inventory: Any, locate: Locate, plugin: str, *, strict: bool) -> dict[str, Site]:
+    """Groups carrying a site's `kind` are sites; with P06Inventory every group must be one."""
+    model = models().site
     sites: dict[str, Site] = {}
-    for name, raw in tree.items():
-        entry = validate_node(GroupEntry, path, raw, (str(name),), InventoryError)
-        sites[str(name)] = Site(str(name), entry.data)
+    for name, group in nornir_inventory.groups.items():
+        data = dict(group.data)
+        if not strict and "kind" not in data:
+            continue
+        where = _where(locate, "group", name, plugin)
+        node = where.node.get("data", data) if where.node is not None else data
+        validated = validate_node(model, Path(where.path), node, (name, "data"), InventoryError)
+        sites[name] = Site(name, part(validated, SiteCore))
     return sites
 
 
-def _load_hosts(path: Path, tree: CommentedMap, sites: dict[str, Site]) -> dict[str, Host]:
+def _hosts(nornir_inventory: Any, locate: Locate, plugin: str, sites: dict[str, Site]) -> dict[str, Host]:
+    chosen = models()
     hosts: dict[str, Host] = {}
-    for name, raw in tree.items():
-        entry = validate_node(HostEntry, path, raw, (str(name),), InventoryError)
-        site_names = [g for g in entry.groups if g in sites]
-        unknown = [g for g in entry.groups if g not in sites]
+    seen: dict[str, str] = {}
+    for name, entry in nornir_inventory.hosts.items():
+        where = _where(locate, "host", name, plugin)
+        path = Path(where.path)
+        raw = where.node if where.node is not None else _as_entry(entry)
+        checked = validate_node(HostEntry, path, raw, (name,), InventoryError)
+        data_node = raw.get("data", {}) if isinstance(raw, Mapping) else {}
+        data = validate_node(chosen.host, path, data_node, (name, "data"), InventoryError)
+        site_names = [g for g in checked.groups if g in sites]
+        unknown = [g for g in checked.groups if g not in nornir_inventory.groups]
         if unknown or len(site_names) != 1:
             problem = (
                 f"group '{unknown[0]}' is not defined in groups.yaml"
                 if unknown
                 else "a host must belong to exactly one site group"
             )
-            line = line_of(tree, (str(name), "groups"))
-            raise InventoryError(str(path), line, f"{name}.groups", problem)
-        hosts[str(name)] = Host(str(name), str(entry.hostname), sites[site_names[0]], entry.data)
-    _check_unique_addresses(hosts, path, tree)
+            raise InventoryError(str(path), line_of(raw, ("groups",)), f"{name}.groups", problem)
+        address = str(checked.hostname)
+        if address in seen:
+            problem = f"address {address} is already used by host '{seen[address]}'"
+            raise InventoryError(str(path), line_of(raw, ("hostname",)), f"{name}.hostname", problem)
+        seen[address] = name
+        core = part(data, HostCore)
+        hosts[name] = Host(name, address, sites[site_names[0]], core, _declared(core, chosen.families))
     return hosts
 
 
-def _check_unique_addresses(hosts: dict[str, Host], path: Path, tree: CommentedMap) -> None:
-    seen: dict[str, str] = {}
-    for host in hosts.values():
-        if host.address in seen:
-            line = line_of(tree, (host.name, "hostname"))
-            problem = f"address {host.address} is already used by host '{seen[host.address]}'"
-            raise InventoryError(str(path), line, f"{host.name}.hostname", problem)
-        seen[host.address] = host.name
+def _as_entry(host: Any) -> dict[str, Any]:
+    """A nornir host from any plugin as the mapping HostEntry validates."""
+    entry: dict[str, Any] = {
+        "hostname": host.hostname,
+        "groups": [g.name for g in host.groups],
+        "data": dict(host.data),
+    }
+    if host.port is not None:
+        entry["port"] = host.port
+    if host.platform is not None:
+        entry["platform"] = host.platform
+    return entry
 
 
-def build_nornir(inventory: Inventory, workers: int) -> Any:
-    """A nornir object over the same (already validated) files, with the threaded runner."""
-    from nornir import InitNornir
+def _declared(data: HostCore, families: Iterable[Family]) -> dict[int, str]:
+    """Each port some family expects the host to serve, with what the family calls it."""
+    declared: dict[int, str] = {}
+    for family in families:
+        if family.declared_ports is not None:
+            declared.update(family.declared_ports(data))
+    return dict(sorted(declared.items()))
 
-    return InitNornir(
-        runner={"plugin": "threaded", "options": {"num_workers": workers}},
-        inventory={
-            "plugin": "SimpleInventory",
-            "options": {
-                "host_file": str(inventory.directory / "hosts.yaml"),
-                "group_file": str(inventory.directory / "groups.yaml"),
-                "defaults_file": str(inventory.directory / "defaults.yaml"),
-            },
-        },
-        logging={"enabled": False},
-    )
+
+def build_inventory(
+    name: str,
+    directory: Path,
+    sites: Mapping[str, Mapping[str, Any]],
+    defaults: Mapping[str, Any] | None = None,
+) -> Inventory:
+    """An inventory made in code (`p06audit certs` audits files named on its command line)."""
+    chosen = models()
+    try:
+        built = {
+            site: Site(site, part(chosen.site.model_validate(dict(data)), SiteCore))
+            for site, data in sites.items()
+        }
+        values = part(chosen.defaults.model_validate(dict(defaults or {})), DefaultsCore)
+    except ValueError as exc:
+        raise UsageError(f"invalid option: {exc}") from None
+    return Inventory(directory, name, built, {}, values, None, "command line")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from audit.errors import RunLockedError
+from p06audit.errors import RunLockedError
 
 LOCK_FILE = "run.lock"
 

@@ -1,19 +1,20 @@
-"""The types every layer speaks: targets, observations, findings and runs.
+"""The types every layer speaks inside a run: targets, observations, outcomes, findings and runs.
 
-Observations are frozen dataclasses produced by collectors; findings and runs are strict pydantic
-models because they cross the wire (report.json, history, Celery).
+All are plain slotted dataclasses: a run builds 100,000s of them, and nothing inside a run needs
+validation. Data crossing an edge (report.json, history, Celery) goes through the pydantic models
+of `p06audit.records`, which validate on the way in.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from p06audit.text import Message, english
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 class Status(enum.StrEnum):
@@ -48,26 +49,16 @@ _SEVERITY_RANK = {
     Severity.CRITICAL: 4,
 }
 
-_STRICT = ConfigDict(frozen=True, extra="forbid")
 
-
-class Target(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Target:
     """What a finding is about: a host, an address, a port, or a resource such as a file."""
-
-    model_config = _STRICT
 
     site: str
     host: str | None = None
     address: str | None = None
     port: int | None = None
     resource: str | None = None
-
-    @classmethod
-    def trusted(cls, site: str, resource: str) -> Target:
-        """A site-level target from two strings the caller built (100,000s of certificates):
-        validation would only copy them. See `Finding.trusted`."""
-        values = {"site": site, "host": None, "address": None, "port": None, "resource": resource}
-        return _trusted(cls, values, {"site", "resource"})
 
     @property
     def key(self) -> str:
@@ -80,54 +71,34 @@ class Target(BaseModel):
         return f"{self.site}/{where}"
 
 
-class Finding(BaseModel):
-    model_config = _STRICT
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A check's verdict on one target. Its title and remediation are the check's (checks.yaml);
+    its summary is `message`, rendered in the report's language when shown."""
 
     check_id: str
-    title: str
     family: str
     status: Status
     severity: Severity
     target: Target
-    summary: str
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    remediation: str = ""
-    controls: tuple[str, ...] = ()
+    message: Message
+    evidence: dict[str, Any] = field(default_factory=dict)
     scanner: str = "local"
+    blocked: tuple[str, ...] = ()  # a root-cause ERROR: the checks it kept from running
 
     @property
     def site(self) -> str:
         return self.target.site
 
-    @classmethod
-    def trusted(cls, values: dict[str, Any]) -> Finding:
-        """A finding from values already of the declared types, every field given (the runner's
-        check metadata and typed Outcomes): validating would only copy them, a second of the rules
-        stage at 100,000 certificates, and pydantic's `model_construct` is slower still. Anything
-        read from outside (report.json, history, Celery) goes through validation."""
-        return _trusted(cls, values, set(values))
+    @property
+    def summary(self) -> str:
+        """The summary in English (logs, tests, plain terminal lines)."""
+        return english(self.message)
 
 
-_new = object.__new__
-_set = object.__setattr__
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def _trusted(cls: type[ModelT], values: dict[str, Any], given: set[str]) -> ModelT:
-    """An instance of `cls` holding `values` (every field, each of its declared type) as they are,
-    as if built from the fields in `given` (the others at their defaults)."""
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", given)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
-
-
-class SiteInfo(BaseModel):
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
     """The site facts reports need (compliance depends on the security level)."""
-
-    model_config = _STRICT
 
     name: str
     kind: str
@@ -136,18 +107,18 @@ class SiteInfo(BaseModel):
     hosts: tuple[str, ...] = ()
 
 
-class Run(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(slots=True)
+class Run:
+    """One audit as the runner returns it: what was found, on which sites, and what failed to run."""
 
-    schema_version: str = SCHEMA_VERSION
     id: str
     started: datetime
     finished: datetime
     tool_version: str
     inventory: str
-    sites: list[SiteInfo] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
+    sites: list[SiteInfo] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Message] = field(default_factory=list)
 
     @property
     def duration_seconds(self) -> float:
@@ -163,18 +134,23 @@ class Observation:
 
 @dataclass(frozen=True)
 class CollectionFailed(Observation):
-    """The collector could not observe `expected` for this target; every check reading it is ERROR."""
+    """The collector could not observe `expected` for this target at all: the target was not examined."""
 
     expected: type[Observation]
-    reason: str
+    reason: Message | str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a rule concluded; the runner adds the check's metadata to make a Finding."""
+    """What a rule concluded: a status and a message; the runner adds the check's metadata."""
 
     status: Status
-    summary: str
+    message: Message
     evidence: dict[str, Any] | None = None
     severity: Severity | None = None
     target: Target | None = None
+
+    @property
+    def summary(self) -> str:
+        """The message in English (tests and logs)."""
+        return english(self.message)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
-from audit.model import Severity
+from p06audit.family import FamilyOptions
+from p06audit.model import Severity
+
+OptionsT = TypeVar("OptionsT", bound=FamilyOptions)
 
 
 def default_state_dir() -> Path:
@@ -27,10 +32,16 @@ class RunOptions:
     fail_on: Severity = Severity.HIGH
     checks: frozenset[str] | None = None
     families: frozenset[str] | None = None
-    extra_ports: tuple[int, ...] = ()
-    service_detection: bool = False
     allow_wide_scope: bool = False
     scanner: str = "local"
+    family_options: Mapping[str, FamilyOptions] = field(default_factory=dict)  # by family name
+
+    def of(self, kind: type[OptionsT]) -> OptionsT:
+        """A family's own options (its defaults when the run set none)."""
+        for value in self.family_options.values():
+            if isinstance(value, kind):
+                return value
+        return kind()
 
     def selects(self, check_id: str, family: str) -> bool:
         chosen_family = self.families is None or family in self.families

@@ -1,9 +1,10 @@
 """Plan, collect concurrently, apply rules, and return a Run.
 
-Collectors are the only I/O. Per-host collectors run as nornir tasks on its threaded runner, each
-bounded by a deadline; batch collectors (one nmap per site, one sslyze scanner for all endpoints)
-run beside them. Anything that raises or overruns becomes a CollectionFailed observation, which the
-rules stage turns into ERROR findings: every target ends with a status and a reason.
+Collectors are the only I/O. Per-host collectors run as nornir tasks on its threaded runner (the
+task's Result is the collection attempt), each bounded by a deadline; batch collectors (one nmap
+per site, one sslyze scanner for all endpoints) run beside them. Anything that raises or overruns
+becomes a CollectionFailed observation: the target was not examined, and it ends as one ERROR
+finding per target and family that names the checks it blocked, with the reason.
 """
 
 from __future__ import annotations
@@ -11,28 +12,27 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
-from audit import __version__
-from audit.bulk import gc_paused
-from audit.inventory import Host, Inventory, build_nornir
-from audit.model import (
+from p06audit import __version__
+from p06audit.inventory import Host, Inventory
+from p06audit.model import (
     CollectionFailed,
     Finding,
     Observation,
     Outcome,
     Run,
-    Severity,
     SiteInfo,
     Status,
     Target,
 )
-from audit.options import RunOptions
-from audit.registry import (
+from p06audit.options import RunOptions
+from p06audit.processors import AuditProcessor, Processors
+from p06audit.registry import (
     REGISTRY,
     BatchRule,
     CheckSpec,
@@ -45,27 +45,12 @@ from audit.registry import (
     describe_error,
     rule_failed,
 )
+from p06audit.text import TEXTS, Message, say
 
 log = logging.getLogger(__name__)
 
 HOST_DEADLINE_FACTOR = 6
 BATCH_DEADLINE_FACTOR = 30
-
-
-class RunObserver(Protocol):
-    """Side concerns (progress bars, history, notifications) hang off these events."""
-
-    def on_plan(self, total_steps: int) -> None: ...
-
-    def on_step(self, description: str) -> None: ...
-
-
-class _SilentObserver:
-    def on_plan(self, total_steps: int) -> None:
-        pass
-
-    def on_step(self, description: str) -> None:
-        pass
 
 
 @dataclass(frozen=True)
@@ -98,13 +83,24 @@ def call_with_deadline(func: Callable[[], Sequence[Observation]], seconds: float
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise TimeoutError(f"no result within {seconds:.0f} s")
+        raise CollectorTimeout(seconds)
     if error:
         raise error[0]
     return result[0]
 
 
-def _failures(spec: CollectorSpec, hosts: Sequence[Host], reason: str) -> list[Observation]:
+class CollectorTimeout(TimeoutError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no result within {seconds:.0f} s")
+        self.reason = say("core.collector_timeout", seconds=round(seconds))
+
+
+def failure_reason(exc: BaseException) -> Message | str:
+    """Why a collector failed, as a message where the engine has one, else the exception's words."""
+    return exc.reason if isinstance(exc, CollectorTimeout) else describe_error(exc)
+
+
+def _failures(spec: CollectorSpec, hosts: Sequence[Host], reason: Message | str) -> list[Observation]:
     return [
         CollectionFailed(target=host_target(h), expected=kind, reason=reason)
         for h in hosts
@@ -118,15 +114,15 @@ class Runner:
         inventory: Inventory,
         options: RunOptions,
         registry: Registry = REGISTRY,
-        observer: RunObserver | None = None,
+        processors: Sequence[AuditProcessor] = (),
     ) -> None:
-        registry.load_plugins(options.families)
+        registry.load_plugins(options.families or registry.families_of(options.checks))
         self.inventory = inventory
         self.options = options
         self.registry = registry
-        self.observer: RunObserver = observer or _SilentObserver()
+        self.processors = Processors(processors)
         self.checks = [c for c in registry.checks.values() if options.selects(c.id, c.family)]
-        self._collector_errors: list[str] = []
+        self._collector_errors: list[Message] = []
         self._lock = threading.Lock()
 
     def plan(self) -> list[_Job]:
@@ -145,30 +141,28 @@ class Runner:
                 jobs.append(_Job(spec, hosts, CollectContext(self.inventory, self.options, served)))
         return jobs
 
-    def orphan_checks(self) -> list[str]:
+    def orphan_checks(self) -> list[Message]:
         """Selected checks no collector feeds: reported in the run, never silently skipped."""
         produced = {kind for specs in self.registry.collectors.values() for s in specs for kind in s.produces}
         return [
-            f"check {c.id} ({c.module}) observes {c.observes.__name__}, which no collector produces"
+            say("core.orphan_check", check=c.id, module=c.module, observation=c.observes.__name__)
             for c in self.checks
             if c.observes not in produced
         ]
 
-    def execute(self, unreachable: str | None = None) -> Run:
-        """Collect and apply the rules. Given `unreachable` (a reason), collect nothing: every planned check
-        ends ERROR with it, so hosts whose scanner never answered are never silently missing."""
+    def execute(self, unreachable: Message | str | None = None) -> Run:
+        """Collect and apply the rules. Given `unreachable` (a reason), collect nothing: every planned
+        target ends not examined with it, so hosts whose scanner never answered are never missing."""
         started = datetime.now(UTC)
         jobs = self.plan()
-        per_host_steps = sum(len(j.hosts) for j in jobs if j.spec.per_host)
-        self.observer.on_plan(per_host_steps + sum(1 for j in jobs if not j.spec.per_host) + 1)
+        self.processors.planned(sum(len(j.hosts) if j.spec.per_host else 1 for j in jobs))
         observations = (
             self._collect(jobs)
             if unreachable is None
             else [obs for job in jobs for obs in _failures(job.spec, job.hosts, unreachable)]
         )
-        with gc_paused():  # 100,000s of findings, all kept
-            findings = self._apply_rules(observations)
-        self.observer.on_step("rules")
+        findings = self._apply_rules(observations)
+        self.processors.batch_completed("rules", 0)
         return Run(
             id=new_run_id(started),
             started=started,
@@ -190,12 +184,23 @@ class Runner:
         )
 
     def _collect(self, jobs: list[_Job]) -> list[Observation]:
-        """Every job at once; per-host jobs share one nornir built from the inventory once."""
+        """Every job at once; per-host jobs share one nornir over the inventory's hosts."""
         per_host = any(job.spec.per_host and job.hosts for job in jobs)
-        nornir = build_nornir(self.inventory, self.options.workers) if per_host else None
+        nornir = self._nornir() if per_host else None
         with ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
             futures = [pool.submit(self._run_job, job, nornir) for job in jobs]
             return [obs for f in futures for obs in f.result()]
+
+    def _nornir(self) -> Any:
+        from nornir.core import Nornir
+        from nornir.core.processor import Processors as NornirProcessors
+        from nornir.plugins.runners import ThreadedRunner
+
+        return Nornir(
+            inventory=self.inventory.nornir,
+            runner=ThreadedRunner(num_workers=self.options.workers),
+            processors=NornirProcessors(list(self.processors.members)),
+        )
 
     def _run_job(self, job: _Job, nornir: Any) -> list[Observation]:
         if job.spec.per_host:
@@ -205,48 +210,54 @@ class Runner:
             observed = list(call_with_deadline(lambda: job.spec.func(job.hosts, job.context), deadline))
         except Exception as exc:
             log.warning("collector %s failed: %s", job.spec.family, describe_error(exc))
-            observed = _failures(job.spec, job.hosts, describe_error(exc))
+            reason = failure_reason(exc)
+            observed = _failures(job.spec, job.hosts, reason)
             with self._lock:
-                self._collector_errors.append(f"collector {job.spec.family} failed: {describe_error(exc)}")
-        self.observer.on_step(job.spec.family)
+                self._collector_errors.append(
+                    say("core.collector_failed", family=job.spec.family, error=reason)
+                )
+        self.processors.batch_completed(job.spec.family, len(job.hosts))
         return observed
 
     def _run_per_host(self, job: _Job, nornir: Any) -> list[Observation]:
+        """One nornir task per host; each task's Result holds that host's observations (or failure)."""
+        from nornir.core.task import Result
+
         if not job.hosts:
             return []
         names = {h.name for h in job.hosts}
         chosen = nornir.filter(filter_func=lambda h: h.name in names)
-        collected: dict[str, list[Observation]] = {}
-        lock = threading.Lock()
+        deadline = self.options.timeout * HOST_DEADLINE_FACTOR
 
-        def task(task: Any) -> None:
+        def collect(task: Any) -> Any:
             host = self.inventory.hosts[task.host.name]
-            deadline = self.options.timeout * HOST_DEADLINE_FACTOR
             try:
                 observed = list(call_with_deadline(lambda: job.spec.func(host, job.context), deadline))
             except Exception as exc:
                 log.warning("collector %s on %s failed: %s", job.spec.family, host.name, describe_error(exc))
-                observed = _failures(job.spec, [host], describe_error(exc))
-            with lock:
-                collected[host.name] = observed
-            self.observer.on_step(f"{job.spec.family} {host.name}")
+                failed = _failures(job.spec, [host], failure_reason(exc))
+                return Result(host=task.host, result=failed, failed=True, exception=exc)
+            return Result(host=task.host, result=observed)
 
-        chosen.run(task=task, name=f"collect-{job.spec.family}")
-        return [obs for name in sorted(collected) for obs in collected[name]]
+        results = chosen.run(
+            task=collect, name=f"collect-{job.spec.family}", on_failed=True, raise_on_error=False
+        )
+        return [obs for name in sorted(results) for obs in results[name][0].result]
 
     def _apply_rules(self, observations: list[Observation]) -> list[Finding]:
         """Every selected check over the observations it reads, a (type, host, site) group at a
         time: the context and which checks apply are worked out once per group, and a batch rule
-        sees the whole group in one call (100,000s of certificates at one site)."""
+        sees the whole group in one call (100,000s of certificates at one site). Targets that could
+        not be examined become one root-cause ERROR per target and family."""
         index = ObservationIndex(observations)
         by_kind: dict[type[Observation], list[CheckSpec]] = {}
         for spec in self.checks:
             by_kind.setdefault(spec.observes, []).append(spec)
         groups: dict[tuple[type[Observation], str | None, str], list[Observation]] = {}
-        failures: dict[tuple[type[Observation], str | None, str], list[CollectionFailed]] = {}
+        failures: list[CollectionFailed] = []
         for obs in observations:
             if isinstance(obs, CollectionFailed):
-                failures.setdefault((obs.expected, obs.target.host, obs.target.site), []).append(obs)
+                failures.append(obs)
                 continue
             key = (type(obs), obs.target.host, obs.target.site)
             members = groups.get(key)
@@ -256,17 +267,54 @@ class Runner:
                 members.append(obs)
         findings: list[Finding] = []
         scanner = self.options.scanner
-        for key in dict.fromkeys([*groups, *failures]):  # each (type, host, site) planned once
-            items = groups.get(key, [])
-            not_checked = [(f, _not_checked(f)) for f in failures.get(key, [])]
-            where = items[0].target if items else not_checked[0][0].target
-            ctx, specs = self._plan(by_kind.get(key[0], []), where, index)
+        for key, items in groups.items():
+            ctx, specs = self._plan(by_kind.get(key[0], []), items[0].target, index)
             for spec in specs:
                 findings += [
                     make_finding(spec, obs.target, outcome, scanner)
-                    for obs, outcome in [*_judge(spec, items, ctx), *not_checked]
+                    for obs, outcome in _judge(spec, items, ctx)
                 ]
+        findings += self._not_examined(failures, by_kind)
         findings.sort(key=lambda f: (f.target.site, f.target.key, f.check_id))
+        return findings
+
+    def _not_examined(
+        self, failures: Iterable[CollectionFailed], by_kind: dict[type[Observation], list[CheckSpec]]
+    ) -> list[Finding]:
+        """One ERROR per (target, family) that could not be examined, naming the checks it blocked."""
+        blocked: dict[tuple[Target, str], tuple[list[CheckSpec], list[Message | str]]] = {}
+        for failed in failures:
+            host = self.inventory.hosts.get(failed.target.host or "")
+            site = self.inventory.sites.get(failed.target.site)
+            for spec in by_kind.get(failed.expected, []):
+                if not spec.applies_to.matches(host, site):
+                    continue
+                specs, reasons = blocked.setdefault((failed.target, spec.family), ([], []))
+                if spec not in specs:
+                    specs.append(spec)
+                if failed.reason not in reasons:
+                    reasons.append(failed.reason)
+        findings = []
+        for (target, family), (specs, reasons) in blocked.items():
+            ids = tuple(sorted(s.id for s in specs))
+            worst = max((s.severity for s in specs), key=lambda s: s.rank)
+            findings.append(
+                Finding(
+                    check_id=self.registry.not_examined_id(family),
+                    family=family,
+                    status=Status.ERROR,
+                    severity=worst,
+                    target=target,
+                    message=say(
+                        "core.not_examined",
+                        reason=reasons[0] if len(reasons) == 1 else reasons,
+                        checks=list(ids),
+                    ),
+                    evidence={"blocked": list(ids)},
+                    scanner=self.options.scanner,
+                    blocked=ids,
+                )
+            )
         return findings
 
     def _plan(
@@ -279,24 +327,19 @@ class Runner:
         return ctx, [spec for spec in specs if spec.applies_to.matches(host, site)]
 
 
-def _not_checked(failed: CollectionFailed) -> Outcome:
-    return Outcome(Status.ERROR, f"Could not check: {failed.reason}", {"reason": failed.reason})
-
-
 def _judge(spec: CheckSpec, items: list[Observation], ctx: RuleContext) -> list[tuple[Observation, Outcome]]:
-    """(observation, Outcome) for each verdict of `spec` on `items`. A rule that raises is an ERROR
-    with its reason on the items it was judging; the other checks and items go on."""
-    if not items:
-        return []
+    """(observation, Outcome) for each verdict of `spec` on `items`. A rule that raises, or says a
+    message no text file defines, is an ERROR with the reason; the other checks and items go on."""
     if spec.batch:
         try:
-            return list(cast(BatchRule, spec.rule)(items, ctx))
+            judged = list(cast(BatchRule, spec.rule)(items, ctx))
         except Exception as exc:
             log.exception("check %s raised on %s", spec.id, items[0].target.site)
             failed = rule_failed(exc)
             return [(obs, failed) for obs in items]
+        return [(obs, _said(spec, outcome)) for obs, outcome in judged]
     rule = cast(Rule, spec.rule)
-    judged = []
+    verdicts = []
     for obs in items:
         try:
             outcome = rule(obs, ctx)
@@ -304,51 +347,32 @@ def _judge(spec: CheckSpec, items: list[Observation], ctx: RuleContext) -> list[
             log.exception("check %s raised on %s", spec.id, obs.target.key)
             outcome = rule_failed(exc)
         if outcome is not None:
-            judged.append((obs, outcome))
-    return judged
+            verdicts.append((obs, _said(spec, outcome)))
+    return verdicts
+
+
+def _said(spec: CheckSpec, outcome: Outcome) -> Outcome:
+    """The outcome, if its message has text; a rule naming unknown text is a bug shown as ERROR."""
+    key = outcome.message.key
+    if key in TEXTS:
+        return outcome
+    log.error("check %s returned the message '%s', which no checks.yaml defines", spec.id, key)
+    return rule_failed(LookupError(f"no text for message '{key}'"))
 
 
 def make_finding(spec: CheckSpec, target: Target, outcome: Outcome, scanner: str = "local") -> Finding:
-    """The check's metadata (checked when it registered) plus the rule's Outcome. An Outcome of the
-    declared types skips re-validation; anything else is validated (coerced or refused) as ever."""
-    severity = outcome.severity or spec.severity
-    where = outcome.target or target
-    values: dict[str, Any] = {
-        "check_id": spec.id,
-        "title": spec.title,
-        "family": spec.family,
-        "status": outcome.status,
-        "severity": severity,
-        "target": where,
-        "summary": outcome.summary,
-        "evidence": outcome.evidence or {},
-        "remediation": spec.remediation,
-        "controls": spec.controls,
-        "scanner": scanner,
-    }
-    if not _typed(outcome, severity, where):
-        return Finding(**values)
-    values["evidence"] = dict(values["evidence"])  # the shallow copy validation would make
-    return Finding.trusted(values)
+    """The check's identity plus the rule's Outcome."""
+    return Finding(
+        check_id=spec.id,
+        family=spec.family,
+        status=outcome.status,
+        severity=outcome.severity or spec.severity,
+        target=outcome.target or target,
+        message=outcome.message,
+        evidence=dict(outcome.evidence) if outcome.evidence else {},
+        scanner=scanner,
+    )
 
 
-def _typed(outcome: Outcome, severity: Severity, target: Target) -> bool:
-    """True when the Outcome's values are exactly the types Finding declares (what mypy promises,
-    but a plugin's rule may still hand a plain string for a status), so validation would change nothing."""
-    if (
-        outcome.status.__class__ is not Status
-        or severity.__class__ is not Severity
-        or target.__class__ is not Target
-        or outcome.summary.__class__ is not str
-    ):
-        return False
-    evidence = outcome.evidence
-    if evidence is None:
-        return True
-    if evidence.__class__ is not dict:
-        return False
-    return all(key.__class__ is str for key in evidence)
-
-
-def run_audit(inventory: Inventory, options: RunOptions, observer: RunObserver | None = None) -> Run:
-    return Runner(inventory, options, observer=observer).execute()
+def run_audit(inventory: Inventory, options: RunOptions, processors: Sequence[AuditProcessor] = ()) -> Run:
+    return Runner(inventory, options, processors=processors).execute()

@@ -36,10 +36,11 @@ class Schedule:
 
 
 def installed_command() -> tuple[str, ...]:
-    """How this installation starts p06audit: its console script beside the interpreter, else `-m audit`."""
+    """How this installation starts p06audit: its console script beside the interpreter, else
+    `-m p06audit`."""
     interpreter = Path(sys.executable).absolute()
     script = interpreter.parent / "p06audit"
-    return (str(script),) if script.is_file() else (str(interpreter), "-m", "audit")
+    return (str(script),) if script.is_file() else (str(interpreter), "-m", "p06audit")
 
 
 def audit_command(inventory: Path, out_dir: Path, extra: Sequence[str] = ()) -> tuple[str, ...]:

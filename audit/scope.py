@@ -13,7 +13,8 @@ import re
 import shutil
 from collections.abc import Iterable
 
-from audit.errors import MissingToolError, ScopeError
+from p06audit.errors import MissingToolError, ScopeError
+from p06audit.text import say
 
 WIDEST_PREFIX_V4 = 22
 MAX_SCOPE_ADDRESSES = 2 ** (32 - WIDEST_PREFIX_V4)
@@ -27,20 +28,17 @@ def _plain_text(value: object, what: str) -> str:
     """Reject anything that is not a bare address or CIDR before `ipaddress` sees it."""
     text = str(value)
     if not _TARGET_CHARS.match(text):
-        raise ScopeError(
-            f"refusing scan target {text!r}: a {what} may contain only hexadecimal digits, dots, "
-            "colons and one /prefix (no spaces, options, names or shell characters)"
-        )
+        raise ScopeError(say("core.scope_bad_characters", value=repr(text), what=say(f"core.scope_{what}")))
     return text
 
 
 def parse_address(value: object) -> IpAddress:
     """One host address, or ScopeError naming the offending value."""
-    text = _plain_text(value, "host address")
+    text = _plain_text(value, "address")
     try:
         return ipaddress.ip_address(text)
     except ValueError:
-        raise ScopeError(f"refusing scan target {text!r}: it is not an IP address") from None
+        raise ScopeError(say("core.scope_not_an_address", value=repr(text))) from None
 
 
 def parse_network(value: object, *, allow_wide: bool) -> IpNetwork:
@@ -49,12 +47,16 @@ def parse_network(value: object, *, allow_wide: bool) -> IpNetwork:
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
-        raise ScopeError(f"refusing subnet {text!r}: {exc}") from None
+        raise ScopeError(say("core.scope_bad_subnet", value=repr(text), error=str(exc))) from None
     if network.num_addresses > MAX_SCOPE_ADDRESSES and not allow_wide:
         raise ScopeError(
-            f"refusing subnet {network}: it holds {network.num_addresses} addresses, wider than a "
-            f"/{WIDEST_PREFIX_V4} ({MAX_SCOPE_ADDRESSES}); check the prefix, or pass --allow-wide-scope "
-            "if this sweep is intended and authorised"
+            say(
+                "core.scope_too_wide",
+                subnet=str(network),
+                count=network.num_addresses,
+                prefix=WIDEST_PREFIX_V4,
+                limit=MAX_SCOPE_ADDRESSES,
+            )
         )
     return network
 
@@ -64,10 +66,10 @@ def parse_ports(ports: Iterable[object]) -> tuple[int, ...]:
     checked: set[int] = set()
     for port in ports:
         if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ScopeError(f"refusing port {port!r}: a port is a whole number from 1 to 65535")
+            raise ScopeError(say("core.scope_bad_port", value=repr(port)))
         checked.add(port)
     if not checked:
-        raise ScopeError("refusing to scan: the port set is empty")
+        raise ScopeError(say("core.scope_no_ports"))
     return tuple(sorted(checked))
 
 
@@ -85,8 +87,5 @@ def require_program(program: str, debian_package: str) -> str:
     """Absolute path of a system program, or MissingToolError saying which package to install."""
     path = shutil.which(program)
     if path is None:
-        raise MissingToolError(
-            f"the program '{program}' is not installed or not on PATH; install the Debian package "
-            f"'{debian_package}' (apt-get install {debian_package}) and run the audit again"
-        )
+        raise MissingToolError(say("core.missing_program", program=program, package=debian_package))
     return path

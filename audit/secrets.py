@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from audit.errors import AuditError
+from p06audit.errors import AuditError
 
 
 class SecretError(AuditError):

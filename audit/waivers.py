@@ -5,10 +5,11 @@ apart. After its expiry date a waiver no longer applies, so the finding counts a
 expired waiver is itself reported (InSpec's lesson: waivers expire; mute lists that never do
 confuse their users).
 
-File format (YAML), referenced by `waivers:` in the inventory's defaults.yaml:
+File format (YAML), referenced by `waivers:` in the inventory's defaults.yaml
+(inventories/demo/waivers.yaml is a real one):
 
     waivers:
-      - check: NET-004              # check id, shell-style wildcards allowed (SSH-00?)
+      - check: ABC-004              # check id, shell-style wildcards allowed (ABC-00?)
         target: "lab-psc/*:22"      # pattern over the finding's target key site/host[:port][#resource]
         reason: Jump host migration planned for Q1
         owner: Phòng CNTT — Nguyễn Văn A
@@ -25,10 +26,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.errors import AuditError, ConfigFileError
-from audit.inventory import load_inventory
-from audit.model import Finding, Run, Status
-from audit.yamlfile import read_yaml, validate_node
+from p06audit.errors import ConfigFileError
+from p06audit.model import Finding, Status
+from p06audit.yamlfile import read_yaml, validate_node
 
 WAIVABLE = frozenset({Status.FAIL, Status.WARN})
 
@@ -97,18 +97,3 @@ def load_waivers(path: Path) -> WaiverSet:
     """Read and validate a waiver file; raise WaiverError naming file:line and the field."""
     parsed = validate_node(WaiverFile, path, read_yaml(path, WaiverError), error=WaiverError)
     return WaiverSet(parsed.waivers, str(path))
-
-
-def run_waivers(run: Run) -> tuple[WaiverSet, str | None]:
-    """The waivers of the run's inventory (defaults.yaml `waivers:`), and why they are unusable if so.
-
-    A broken waiver file must not cost a run its report or history: the caller shows the problem.
-    """
-    if not Path(run.inventory).is_dir():
-        return WaiverSet(), None
-    try:
-        inventory = load_inventory(run.inventory)
-        path = inventory.resolve(inventory.defaults.waivers)
-        return (load_waivers(path), None) if path is not None else (WaiverSet(), None)
-    except AuditError as exc:
-        return WaiverSet(), str(exc)

@@ -1,37 +1,39 @@
-"""Report outputs of a finished run: report.json, report.html, report.junit.xml, findings.csv.
+"""Report outputs of an assessed run: report.json, report.html, report.junit.xml, findings.csv.
 
-`write_outputs` is the one entry point the CLI, the demo and the scheduler call; `load_run` reads
-a past report.json (or a bare run JSON) back so `p06audit report` can re-render it.
+`write_outputs` renders an Assessment (the one the pipeline made right after the run, or the one
+a past report.json recorded, `load_assessment`) in the chosen formats and language.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from audit.errors import UsageError
-from audit.guidance.catalogue import Catalogue, default_catalogue
-from audit.model import Run
-from audit.waivers import WaiverSet, run_waivers
-from reports.atomic import write_atomic
-from reports.build import Trend, build_document
-from reports.html import render_html
-from reports.junit import render_junit
-from reports.model import REPORT_SCHEMA_VERSION, Lang, ReportDocument
-from reports.tabular import render_csv
+from p06audit.assessment import Assessment, assess
+from p06audit.errors import UsageError
+from p06audit.guidance.catalogue import Catalogue, default_catalogue
+from p06audit.records import RunRecord
+from p06audit.registry import REGISTRY
+from p06audit.reports.atomic import write_atomic
+from p06audit.reports.build import build_document, recorded_assessment
+from p06audit.reports.html import render_html
+from p06audit.reports.junit import render_junit
+from p06audit.reports.model import REPORT_SCHEMA_VERSION, ReportDocument
+from p06audit.reports.tabular import render_csv
+from p06audit.text import LANGUAGES, Lang
 
 log = logging.getLogger(__name__)
 
-Renderer = Callable[[ReportDocument, Catalogue], bytes]
+Renderer = Callable[[ReportDocument, Assessment, Catalogue], bytes]
 OUTPUTS: dict[str, tuple[str, Renderer]] = {
-    "json": ("report.json", lambda doc, _: doc.model_dump_json(indent=2).encode("utf-8") + b"\n"),
-    "html": ("report.html", lambda doc, cat: render_html(doc, cat).encode("utf-8")),
-    "junit": ("report.junit.xml", lambda doc, _: render_junit(doc)),
-    "csv": ("findings.csv", lambda doc, _: render_csv(doc)),
+    "json": ("report.json", lambda doc, _a, _c: doc.model_dump_json(indent=2).encode("utf-8") + b"\n"),
+    "html": ("report.html", lambda doc, assessment, cat: render_html(doc, assessment, cat).encode("utf-8")),
+    "junit": ("report.junit.xml", lambda doc, _a, _c: render_junit(doc)),
+    "csv": ("findings.csv", lambda doc, _a, _c: render_csv(doc)),
 }
 FORMATS = tuple(OUTPUTS)
 
@@ -39,70 +41,44 @@ __all__ = [
     "FORMATS",
     "REPORT_SCHEMA_VERSION",
     "ReportInputError",
+    "load_assessment",
     "load_document",
-    "load_run",
     "write_outputs",
 ]
 
 
 class ReportInputError(UsageError):
-    """A file given as a past run that is not a p06audit report or run."""
+    """A file given as a past run that is not a p06audit report."""
 
 
 def write_outputs(
-    run: Run,
+    assessment: Assessment,
     directory: Path,
     *,
     formats: Sequence[str] = ("json", "html"),
-    lang: str = "vi",
-    previous: Run | None = None,
-    trend: Mapping[str, Sequence[tuple[str, float]]] | None = None,
-    legal_basis: str | None = None,
-    waivers: WaiverSet | None = None,
+    lang: str | None = None,
     catalogue: Catalogue | None = None,
 ) -> dict[str, Path]:
-    """Render the chosen formats into `directory`, each file written atomically; returns format → path.
-
-    `waivers=None` reads the waiver file of the run's inventory, if it names one.
-    """
+    """Render the chosen formats into `directory`, each file written atomically; returns format → path."""
     unknown = sorted(set(formats) - set(OUTPUTS))
     if unknown:
         raise UsageError(f"unknown report format {unknown}; choose from {', '.join(FORMATS)}")
-    if lang not in ("vi", "en"):
+    if lang is not None and lang not in LANGUAGES:
         raise UsageError(f"report language must be vi or en, not '{lang}'")
-    waiver_error = None
-    if waivers is None:
-        waivers, waiver_error = run_waivers(run)
-        if waiver_error:
-            log.warning("waivers not applied: %s", waiver_error)
+    language: Lang = "vi" if (lang or assessment.language) == "vi" else "en"
+    REGISTRY.load_texts()
     catalogue = catalogue or default_catalogue()
-    language: Lang = "vi" if lang == "vi" else "en"
-    doc = build_document(
-        run,
-        catalogue=catalogue,
-        lang=language,
-        legal_basis=legal_basis,
-        waivers=waivers,
-        waiver_error=waiver_error,
-        previous=previous,
-        trend=_trend(trend),
-    )
+    doc = build_document(assessment, catalogue, language)
     directory = Path(directory)
     written = {}
     for fmt in dict.fromkeys(formats):
         name, render = OUTPUTS[fmt]
-        written[fmt] = write_atomic(directory / name, render(doc, catalogue))
+        written[fmt] = write_atomic(directory / name, render(doc, assessment, catalogue))
     return written
 
 
-def _trend(trend: Mapping[str, Sequence[tuple[str, float]]] | None) -> Trend | None:
-    return (
-        {site: [(str(r), float(p)) for r, p in points] for site, points in trend.items()} if trend else None
-    )
-
-
-def load_document(path: Path) -> ReportDocument | Run:
-    """A report.json as its document, or a bare run JSON as a Run; anything else is a clear error."""
+def load_document(path: Path) -> ReportDocument | RunRecord:
+    """A report.json as its document, or a bare run (`RunRecord` JSON); anything else is a clear error."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -118,9 +94,7 @@ def load_document(path: Path) -> ReportDocument | Run:
             f"{path}: report schema_version {version!r}; this p06audit reads {REPORT_SCHEMA_VERSION!r}"
         )
     try:
-        if is_report:
-            return ReportDocument.model_validate_json(json.dumps(data))
-        return Run.model_validate(data)
+        return ReportDocument.model_validate(data) if is_report else RunRecord.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"])
@@ -129,6 +103,11 @@ def load_document(path: Path) -> ReportDocument | Run:
         ) from None
 
 
-def load_run(path: Path) -> Run:
+def load_assessment(path: Path, catalogue: Catalogue | None = None) -> Assessment:
+    """The Assessment a past report.json recorded (its waivers, legal basis and comparison); a bare
+    run is assessed with the defaults."""
+    REGISTRY.load_texts()
     loaded = load_document(path)
-    return loaded.to_run() if isinstance(loaded, ReportDocument) else loaded
+    if isinstance(loaded, RunRecord):
+        return assess(loaded.to_run(), catalogue=catalogue)
+    return recorded_assessment(loaded, catalogue or default_catalogue())

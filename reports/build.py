@@ -1,88 +1,96 @@
-"""Turn a finished Run (plus waivers, the previous run and the trend) into the report document.
+"""The Assessment as the report document (report.json), and a recorded document back as an Assessment.
 
-Everything every output shows is decided here once, so the HTML, JSON, JUnit and CSV never
-disagree: which findings are waived, which are new, the counts and the compliance.
+Everything every output shows comes from the Assessment, decided once, so HTML, JSON, JUnit and
+CSV never disagree. Text is rendered here in the report's language from each finding's message;
+the message itself is kept, so `p06audit report RUN/report.json --lang en` renders the same run
+in English with the waivers, legal basis and comparison recorded with it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from audit.guidance.catalogue import Catalogue
-from audit.guidance.compliance import ComplianceReport, evaluate
-from audit.model import Finding, Run, Severity, Status
-from audit.waivers import Waiver, WaiverSet
-from reports.model import (
+from p06audit.assessment import Assessment, Comparison, Fixed, assess
+from p06audit.guidance.catalogue import Catalogue
+from p06audit.guidance.compliance import ComplianceReport
+from p06audit.model import Finding, Run, Severity, Status
+from p06audit.records import FindingRecord, MessageRecord, SiteRecord
+from p06audit.reports.model import (
     EFFECTIVE_STATUSES,
     ComplianceOut,
     ControlResultOut,
     FixedFinding,
-    Lang,
     ProvinceComplianceOut,
     ReportDocument,
     ReportFinding,
+    RootCauseOut,
     RunInfo,
     SiteComplianceOut,
     Summary,
     TrendPoint,
+    VerdictOut,
     WaiverEntry,
     WaiversOut,
 )
+from p06audit.text import Lang, Message, Renderer
+from p06audit.waivers import Waiver, WaiverSet
 
-PROBLEMS = frozenset({Status.FAIL, Status.WARN, Status.ERROR})
-Trend = Mapping[str, Sequence[tuple[str, float]]]
 
+class Texts:
+    """A finding's words in one language: its check's title, remediation and its summary."""
 
-def finding_key(finding: Finding) -> tuple[str, str]:
-    """Identity of a finding across runs (history, diff, 'new since')."""
-    return finding.check_id, finding.target.key
+    def __init__(self, lang: Lang, timezone: str) -> None:
+        self.render = Renderer(lang, timezone)
+
+    def title(self, check_id: str) -> str:
+        return self.render(Message(f"{check_id}.title"))
+
+    def remediation(self, finding: Finding) -> str:
+        """How to fix it, or for an ERROR how to make the check possible (never the FAIL fix)."""
+        if finding.blocked:
+            return self.render(Message(f"{finding.check_id}.remediation"))
+        name = "error_remediation" if finding.status is Status.ERROR else "remediation"
+        return self.render(Message(f"{finding.check_id}.{name}"))
+
+    def summary(self, finding: Finding) -> str:
+        return self.render(finding.message)
 
 
 def _entry(waiver: Waiver, matched: int) -> WaiverEntry:
     return WaiverEntry(matched=matched, **waiver.model_dump())
 
 
-def _findings(run: Run, waived: Mapping[int, Waiver], previous: Run | None) -> list[ReportFinding]:
-    before = {finding_key(f): f.status for f in previous.findings} if previous else None
+def _findings(assessment: Assessment, texts: Texts, catalogue: Catalogue) -> list[ReportFinding]:
     out = []
-    for index, finding in enumerate(run.findings):
-        new = None
-        if before is not None:
-            new = finding.status in PROBLEMS and before.get(finding_key(finding)) not in PROBLEMS
-        waiver = waived.get(index)
+    for index, finding in enumerate(assessment.findings):
+        waiver = assessment.waiver_of(index)
         out.append(
             ReportFinding(
-                **dict(finding),
+                **FindingRecord.fields_of(finding),
+                title=texts.title(finding.check_id),
+                summary=texts.summary(finding),
+                remediation=texts.remediation(finding),
+                controls=tuple(
+                    dict.fromkeys(
+                        c
+                        for check in (finding.check_id, *finding.blocked)
+                        for c in catalogue.controls_for_check(check)
+                    )
+                ),
                 key=finding.target.key,
                 waiver=_entry(waiver, 1) if waiver else None,
-                new=new,
+                new=assessment.is_new(index),
             )
         )
     return out
 
 
-def _fixed(run: Run, previous: Run | None) -> list[FixedFinding]:
-    if previous is None:
-        return []
-    now = {finding_key(f): f.status for f in run.findings}
-    return [
-        FixedFinding(check_id=f.check_id, key=f.target.key, title=f.title, previous_status=f.status)
-        for f in previous.findings
-        if f.status in (Status.FAIL, Status.WARN) and now.get(finding_key(f)) is Status.PASS
-    ]
-
-
 def _summary(findings: Sequence[ReportFinding], fixed: int | None) -> Summary:
     by_status = Counter(f.effective_status for f in findings)
-    by_severity = {
-        severity: {
-            s: sum(1 for f in findings if f.severity is severity and f.effective_status == s)
-            for s in EFFECTIVE_STATUSES
-        }
-        for severity in Severity
-    }
+    pairs = Counter((f.severity, f.effective_status) for f in findings)
+    by_severity = {severity: {s: pairs[severity, s] for s in EFFECTIVE_STATUSES} for severity in Severity}
     new = sum(1 for f in findings if f.new) if fixed is not None else None
     return Summary(
         total=len(findings),
@@ -134,27 +142,37 @@ def _compliance(report: ComplianceReport, basis: str) -> ComplianceOut:
     )
 
 
-def build_document(
-    run: Run,
-    *,
-    catalogue: Catalogue,
-    lang: Lang = "vi",
-    legal_basis: str | None = None,
-    waivers: WaiverSet | None = None,
-    waiver_error: str | None = None,
-    previous: Run | None = None,
-    trend: Trend | None = None,
-) -> ReportDocument:
-    """The report document; waivers are judged as of the day the run finished."""
-    basis = catalogue.basis(legal_basis).id
-    waiver_set = waivers or WaiverSet()
-    outcome = waiver_set.apply(run.findings, run.finished.date())
-    findings = _findings(run, outcome.waived, previous)
-    fixed = _fixed(run, previous)
-    applied = Counter(outcome.waived.values())
+def _waivers(assessment: Assessment) -> WaiversOut:
+    result = assessment.waivers
+    applied = Counter(result.waived.values())
+    return WaiversOut(
+        source=result.waivers.source,
+        error=result.error,
+        in_force=tuple(_entry(w, applied.get(w, 0)) for w in result.waivers.waivers),
+        applied=tuple(_entry(w, n) for w, n in applied.items()),
+        expired=tuple(_entry(w, n) for w, n in result.expired),
+        unused=tuple(_entry(w, 0) for w in result.unused),
+    )
+
+
+def build_document(assessment: Assessment, catalogue: Catalogue, lang: Lang | None = None) -> ReportDocument:
+    """report.json's document for `assessment`, its text in `lang` (default: the assessment's)."""
+    language: Lang = lang or assessment.language
+    texts = Texts(language, assessment.timezone)
+    run = assessment.run
+    findings = _findings(assessment, texts, catalogue)
+    comparison = assessment.previous
+    fixed = [
+        FixedFinding(
+            check_id=f.check_id, key=f.key, title=texts.title(f.check_id), previous_status=f.previous_status
+        )
+        for f in (comparison.fixed if comparison else ())
+    ]
+    keys = [f.key for f in findings]
     return ReportDocument(
         generated=datetime.now(UTC),
-        language=lang,
+        language=language,
+        timezone=assessment.timezone,
         run=RunInfo(
             id=run.id,
             started=run.started,
@@ -162,23 +180,75 @@ def build_document(
             duration_seconds=run.duration_seconds,
             tool_version=run.tool_version,
             inventory=run.inventory,
-            errors=tuple(run.errors),
+            errors=tuple(texts.render(e) for e in run.errors),
+            error_messages=tuple(MessageRecord.of(e) for e in run.errors),
         ),
-        previous_run=previous.id if previous else None,
-        sites=tuple(run.sites),
-        summary=_summary(findings, len(fixed) if previous else None),
-        compliance=_compliance(evaluate(run, catalogue, outcome.waived.keys()), basis),
-        waivers=WaiversOut(
-            source=waiver_set.source,
-            error=waiver_error,
-            applied=tuple(_entry(w, n) for w, n in applied.items()),
-            expired=tuple(_entry(w, n) for w, n in outcome.expired),
-            unused=tuple(_entry(w, 0) for w in outcome.unused),
+        previous_run=comparison.previous_id if comparison else None,
+        sites=tuple(SiteRecord.of(s) for s in run.sites),
+        summary=_summary(findings, len(fixed) if comparison else None),
+        verdict=VerdictOut(
+            exit_code=assessment.verdict.code,
+            fail_on=assessment.fail_on,
+            reason=texts.render(assessment.verdict.reason),
+            reason_message=MessageRecord.of(assessment.verdict.reason),
         ),
+        compliance=_compliance(assessment.compliance, assessment.legal_basis),
+        root_causes=tuple(
+            RootCauseOut(
+                site=c.site,
+                check_id=c.check_id,
+                family=c.family,
+                status=c.status,
+                severity=c.severity,
+                title=texts.title(c.check_id),
+                remediation=texts.remediation(run.findings[c.findings[0]]),
+                findings=c.findings,
+                targets=tuple(dict.fromkeys(keys[i] for i in c.findings)),
+            )
+            for c in assessment.root_causes
+        ),
+        waivers=_waivers(assessment),
         findings=tuple(findings),
         fixed=tuple(fixed),
         trend={
             site: tuple(TrendPoint(run=r, percent=p) for r, p in points)
-            for site, points in (trend or {}).items()
+            for site, points in assessment.trend.items()
         },
+    )
+
+
+def recorded_assessment(doc: ReportDocument, catalogue: Catalogue) -> Assessment:
+    """The Assessment a report.json recorded: its findings, waivers in force, legal basis, time
+    zone, comparison with its previous run and trend, re-assessed exactly as when it was written."""
+    run = Run(
+        id=doc.run.id,
+        started=doc.run.started,
+        finished=doc.run.finished,
+        tool_version=doc.run.tool_version,
+        inventory=doc.run.inventory,
+        sites=[s.to_site() for s in doc.sites],
+        findings=[f.to_finding() for f in doc.findings],
+        errors=[e.to_message() for e in doc.run.error_messages],
+    )
+    waivers = WaiverSet(
+        tuple(Waiver(**w.model_dump(exclude={"matched"})) for w in doc.waivers.in_force), doc.waivers.source
+    )
+    comparison = None
+    if doc.previous_run is not None:
+        comparison = Comparison(
+            doc.previous_run,
+            frozenset(i for i, f in enumerate(doc.findings) if f.new),
+            tuple(Fixed(f.check_id, f.key, f.previous_status) for f in doc.fixed),
+        )
+    return assess(
+        run,
+        legal_basis=doc.compliance.legal_basis,
+        waivers=waivers,
+        waiver_error=doc.waivers.error,
+        timezone=doc.timezone,
+        language=doc.language,
+        fail_on=doc.verdict.fail_on,
+        comparison=comparison,
+        trend={site: [(p.run, p.percent) for p in points] for site, points in doc.trend.items()},
+        catalogue=catalogue,
     )

@@ -16,14 +16,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
 from markupsafe import Markup
 
-from audit.guidance.catalogue import Catalogue, Control
-from audit.model import Severity
-from reports.expiry import expiry_view
-from reports.i18n import Translator, strings
-from reports.model import EFFECTIVE_STATUSES, ReportDocument, ReportFinding
+from p06audit.assessment import Assessment, local_day
+from p06audit.family import ReportSection, ViewContext, resolve
+from p06audit.guidance.catalogue import Catalogue, Control
+from p06audit.model import Severity
+from p06audit.registry import REGISTRY
+from p06audit.reports.i18n import Translator
+from p06audit.reports.model import EFFECTIVE_STATUSES, ReportDocument, ReportFinding
+from p06audit.text import Message, Renderer
 
 TEMPLATES = Path(__file__).parent / "templates"
 TOP_RISKS = 10
@@ -55,8 +58,14 @@ class Sparkline:
 
 @cache
 def _environment() -> Environment:
+    """Our templates, and each family's under its name (`signing/expiry.html.j2`)."""
+    families = {
+        name: PackageLoader(family.package, "templates")
+        for name, family in REGISTRY.discover().items()
+        if family.views
+    }
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader(families)]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -102,11 +111,25 @@ def _sparkline(site: str, points: tuple[Any, ...]) -> Sparkline | None:
     return Sparkline(coords, title)
 
 
-def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
+def family_sections(assessment: Assessment, render: Renderer) -> list[ReportSection]:
+    """The sections families add (the signing certificates' expiry, say), in family order."""
+    context = ViewContext(local_day(assessment.run, assessment.timezone), render)
+    sections = []
+    for name, family in sorted(REGISTRY.discover().items()):
+        for reference in family.views:
+            section = resolve(reference)(assessment.findings, context)
+            if section is not None:
+                sections.append(
+                    ReportSection(section.id, section.heading, f"{name}/{section.template}", section.data)
+                )
+    return sections
+
+
+def render_html(doc: ReportDocument, assessment: Assessment, catalogue: Catalogue) -> str:
     """The report page in the document's language."""
     lang = doc.language
     t = Translator(lang)
-    table = strings(lang)
+    render = Renderer(lang, doc.timezone)
     basis = catalogue.basis(doc.compliance.legal_basis)
     rows = sorted((Row(i, f) for i, f in enumerate(doc.findings)), key=_sort_key)
     omitted = 0
@@ -126,7 +149,7 @@ def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
         ]
 
     def family_label(family: str) -> str:
-        return table.get(f"family.{family}", family)
+        return render(Message(f"{family}.title"))
 
     facets = {
         "severity": [s.value for s in Severity],
@@ -152,7 +175,9 @@ def render_html(doc: ReportDocument, catalogue: Catalogue) -> str:
             top_risks=[r for r in rows if r.effective_status == "FAIL"][:TOP_RISKS],
             facets=facets,
             sparklines={site: s for site, pts in doc.trend.items() if (s := _sparkline(site, pts))},
-            expiry=expiry_view(doc.findings, doc.run.finished.date()),
+            sections=family_sections(assessment, render),
+            m=lambda key, **params: render(Message(key, params)),
+            render=render,
             css=Markup(_asset("report.css")),  # noqa: S704 - our own static stylesheet, not data
             script=Markup(script),  # noqa: S704 - our own static script, not data
             script_hash=script_hash(script),

@@ -6,8 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from audit.errors import UsageError
-from audit.yamlfile import plain, read_yaml
+from p06audit.errors import UsageError
+from p06audit.yamlfile import plain, read_yaml
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = ("vi", "en")

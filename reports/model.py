@@ -1,8 +1,10 @@
 """The report.json wire model: strict pydantic, committed as schemas/report.schema.json.
 
-The document carries the run itself (findings untouched, so any past report can be re-rendered)
-plus what the report derived from it: waivers applied, what is new since the previous run,
-compliance per site and province, and the per-site trend. Field meanings: docs/report-json.md.
+The document is the Assessment as recorded: the run's findings (each with its message key and
+parameters, so any past report re-renders in either language), and what was decided about them:
+waivers in force and applied, what is new since the previous run, compliance per site and
+province under the recorded legal basis, root causes, the exit verdict and the per-site trend.
+Field meanings: docs/report-json.md.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.guidance.compliance import ControlStatus
-from audit.model import Finding, Run, Severity, SiteInfo, Status
+from p06audit.guidance.compliance import ControlStatus
+from p06audit.model import Severity, Status
+from p06audit.records import FindingRecord, MessageRecord, SiteRecord
 
-REPORT_SCHEMA_VERSION = "1.0"
-_WIRE = ConfigDict(extra="forbid", frozen=True, strict=True)
+REPORT_SCHEMA_VERSION = "2.0"
+_WIRE = ConfigDict(extra="forbid", frozen=True)
 
 EffectiveStatus = Literal["PASS", "FAIL", "WARN", "ERROR", "SKIP", "WAIVED"]
 EFFECTIVE_STATUSES: tuple[EffectiveStatus, ...] = ("FAIL", "ERROR", "WARN", "WAIVED", "SKIP", "PASS")
@@ -31,7 +34,8 @@ class RunInfo(BaseModel):
     duration_seconds: float
     tool_version: str
     inventory: str
-    errors: tuple[str, ...] = ()
+    errors: tuple[str, ...] = Field(default=(), description="what could not run, in the report's language")
+    error_messages: tuple[MessageRecord, ...] = Field(default=(), description="the same, as message keys")
 
 
 class WaiverEntry(BaseModel):
@@ -46,10 +50,17 @@ class WaiverEntry(BaseModel):
     matched: int = 0
 
 
-class ReportFinding(Finding):
-    """A finding exactly as the run recorded it, plus what the report derived about it."""
+class ReportFinding(FindingRecord):
+    """A finding exactly as the run recorded it, its text in the report's language, and what the
+    assessment decided about it."""
 
     model_config = _WIRE
+    title: str
+    summary: str
+    remediation: str = Field(
+        description="what to do: the check's fix, or for an ERROR how to make it checkable"
+    )
+    controls: tuple[str, ...] = Field(default=(), description="guidance controls the check evidences")
     key: str = Field(
         description="target key site/host[:port][#resource]; with check_id, identity across runs"
     )
@@ -61,9 +72,6 @@ class ReportFinding(Finding):
     @property
     def effective_status(self) -> EffectiveStatus:
         return "WAIVED" if self.waiver is not None else self.status.value
-
-    def as_finding(self) -> Finding:
-        return Finding.model_validate(self.model_dump(exclude={"key", "waiver", "new"}))
 
 
 class FixedFinding(BaseModel):
@@ -129,9 +137,35 @@ class WaiversOut(BaseModel):
     model_config = _WIRE
     source: str | None = None
     error: str | None = Field(default=None, description="why the waiver file could not be applied")
+    in_force: tuple[WaiverEntry, ...] = Field(
+        default=(), description="every waiver the run was assessed with (a re-render applies these)"
+    )
     applied: tuple[WaiverEntry, ...] = ()
     expired: tuple[WaiverEntry, ...] = ()
     unused: tuple[WaiverEntry, ...] = ()
+
+
+class RootCauseOut(BaseModel):
+    """One thing to fix at a site: a check's problem and every target it applies to, worst first."""
+
+    model_config = _WIRE
+    site: str
+    check_id: str
+    family: str
+    status: Status
+    severity: Severity
+    title: str
+    remediation: str
+    findings: tuple[int, ...] = Field(description="indices into `findings`")
+    targets: tuple[str, ...] = Field(description="target keys, as in findings[].key")
+
+
+class VerdictOut(BaseModel):
+    model_config = _WIRE
+    exit_code: int
+    fail_on: Severity
+    reason: str
+    reason_message: MessageRecord
 
 
 class TrendPoint(BaseModel):
@@ -144,28 +178,18 @@ class ReportDocument(BaseModel):
     """Top of report.json. `schema_version` comes first; readers refuse versions they do not know."""
 
     model_config = _WIRE
-    schema_version: Literal["1.0"] = "1.0"
+    schema_version: Literal["2.0"] = "2.0"
     generated: datetime
     language: Lang
+    timezone: str
     run: RunInfo
     previous_run: str | None = None
-    sites: tuple[SiteInfo, ...]
+    sites: tuple[SiteRecord, ...]
     summary: Summary
+    verdict: VerdictOut
     compliance: ComplianceOut
+    root_causes: tuple[RootCauseOut, ...] = ()
     waivers: WaiversOut
     findings: tuple[ReportFinding, ...]
     fixed: tuple[FixedFinding, ...] = ()
     trend: dict[str, tuple[TrendPoint, ...]] = Field(default_factory=dict)
-
-    def to_run(self) -> Run:
-        """The run as recorded, so a past report re-renders (and diffs) like a fresh one."""
-        return Run(
-            id=self.run.id,
-            started=self.run.started,
-            finished=self.run.finished,
-            tool_version=self.run.tool_version,
-            inventory=self.run.inventory,
-            sites=list(self.sites),
-            findings=[f.as_finding() for f in self.findings],
-            errors=list(self.run.errors),
-        )

@@ -1,6 +1,6 @@
 """The committed JSON Schema of report.json, generated from the wire model.
 
-Regenerate after changing reports/model.py: `python -m reports.schema` (a test fails when the
+Regenerate after changing reports/model.py: `python -m p06audit.reports.schema` (a test fails when the
 committed file is stale).
 """
 
@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reports.atomic import write_atomic
-from reports.model import REPORT_SCHEMA_VERSION, ReportDocument
+from p06audit.reports.atomic import write_atomic
+from p06audit.reports.model import REPORT_SCHEMA_VERSION, ReportDocument
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json"
 

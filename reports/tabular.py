@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from reports.model import ReportDocument
+from p06audit.reports.model import ReportDocument
 
 COLUMNS = (
     "run_id",

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from audit.inventory import Inventory, load_inventory
-from audit.lab import Lab
+from p06audit.inventory import Inventory, load_inventory
+from p06audit.lab import Lab
 
 InventoryFactory = Callable[..., Inventory]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-from audit.commands.run import add_run_arguments, audit_inventory, print_summary
-from audit.lab import Lab
+from p06audit.commands.run import add_run_arguments, audit_inventory, print_summary
+from p06audit.lab import Lab
 
 DEFAULT_INVENTORY = Path("inventories/demo")
 

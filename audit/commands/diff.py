@@ -14,12 +14,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from audit.commands.history import add_database_arguments, open_history
-from audit.errors import UsageError
-from audit.model import Run
+from p06audit.commands.history import add_database_arguments, open_history
+from p06audit.errors import UsageError
+from p06audit.model import Finding, Run
+from p06audit.registry import REGISTRY
+from p06audit.text import Message
 
 if TYPE_CHECKING:
-    from audit.history import Change, HistoryStore, RunDiff
+    from p06audit.history import Change, HistoryStore, RunDiff
 
 SECTIONS = (
     ("new", "New since the older run"),
@@ -52,20 +54,30 @@ def _pair(store: HistoryStore, run_a: str | None, run_b: str | None) -> tuple[Ru
     return old, new
 
 
+def _english(message: Message, default: str) -> str:
+    from p06audit.history.store import english_or  # SQLAlchemy: imported when the command runs
+
+    return english_or(message, default)
+
+
+def _summary(finding: Finding) -> str:
+    return _english(finding.message, finding.message.key)
+
+
 def _change_json(change: Change) -> dict[str, Any]:
-    def side(finding: Any) -> dict[str, Any] | None:
+    def side(finding: Finding | None) -> dict[str, Any] | None:
         if finding is None:
             return None
         return {
             "status": finding.status.value,
             "severity": finding.severity.value,
-            "summary": finding.summary,
+            "summary": _summary(finding),
         }
 
     return {
         "check_id": change.check_id,
         "target": change.target_key,
-        "title": change.latest.title,
+        "title": _english(Message(f"{change.check_id}.title"), change.check_id),
         "before": side(change.before),
         "after": side(change.after),
     }
@@ -78,7 +90,7 @@ def diff_as_json(diff: RunDiff) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def _state(finding: Any) -> str:
+def _state(finding: Finding | None) -> str:
     return "-" if finding is None else f"{finding.status.value} {finding.severity.value}"
 
 
@@ -92,15 +104,16 @@ def _table(title: str, changes: tuple[Change, ...]) -> Table:
             Text(change.target_key),
             _state(change.before),
             _state(change.after),
-            Text(change.latest.summary),
+            Text(_summary(change.latest)),
         )
     return table
 
 
 def diff_command(args: argparse.Namespace) -> int:
     # SQLAlchemy: imported when this command runs, not at every start-up
-    from audit.history import diff_runs
+    from p06audit.history import diff_runs
 
+    REGISTRY.load_texts()
     with open_history(args) as store:
         old, new = _pair(store, args.run_a, args.run_b)
     diff = diff_runs(old, new)

@@ -7,8 +7,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from audit.guidance.catalogue import (
+from p06audit.guidance.catalogue import (
     Catalogue,
     Confidence,
     Control,
@@ -16,7 +17,7 @@ from audit.guidance.catalogue import (
     default_catalogue,
     registry_problems,
 )
-from audit.registry import REGISTRY
+from p06audit.registry import REGISTRY
 
 CONFIDENCE_TAG = {Confidence.CONFIRMED: "[P]", Confidence.SECONDARY: "[S]", Confidence.UNCONFIRMED: "[U]"}
 
@@ -76,11 +77,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     REGISTRY.load_plugins()
-    declared = {spec.id: spec.controls for spec in REGISTRY.checks.values()}
-    problems = registry_problems(default_catalogue(), declared)
+    problems = registry_problems(default_catalogue(), REGISTRY.checks)
     console = Console()
     for problem in problems:
-        console.print(f"[red]✗[/] {problem}", highlight=False)
+        console.print(Text("✗ ", style="red") + Text(problem))
     if not problems:
-        console.print(f"catalogue and {len(declared)} registered checks agree")
+        console.print(f"catalogue and {len(REGISTRY.checks)} registered checks agree")
     return 1 if problems else 0

@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from audit.model import Severity
-from audit.options import default_state_dir
+from p06audit.model import Severity
+from p06audit.options import default_state_dir
 
 if TYPE_CHECKING:
-    from audit.history import HistoryStore, RunSummary
+    from p06audit.history import HistoryStore, RunSummary
 
 SHORT = {
     Severity.CRITICAL: "crit",
@@ -37,7 +37,7 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
 def open_history(args: argparse.Namespace) -> HistoryStore:
     """The existing history named by the arguments (never creates an empty one by mistake)."""
     # SQLAlchemy: imported when this command runs, not at every start-up
-    from audit.history import HistoryStore, database_url
+    from p06audit.history import HistoryStore, database_url
 
     return HistoryStore(database_url(args.db, args.state_dir or default_state_dir()), create=False)
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audit.inventory import load_inventory
+from p06audit.inventory import load_inventory
 
 
 def register(subparsers: Any) -> None:

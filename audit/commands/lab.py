@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audit import lab
+from p06audit import lab
 
 DEFAULT_LAB_DIR = Path(".lab")
 

@@ -1,4 +1,4 @@
-"""`p06audit report RUN.json`: re-render a past run (report.json or a bare run) in any format."""
+"""`p06audit report RUN.json`: re-render a past run's report.json in any format and language."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 
 from rich.console import Console
 
-from audit.waivers import load_waivers
+from p06audit.guidance.catalogue import default_catalogue
+from p06audit.waivers import load_waivers
 
 
 def register(subparsers: Any) -> None:
-    import reports
+    from p06audit import reports
 
     parser = subparsers.add_parser("report", help="re-render a past run's report (html, junit, csv, json)")
     parser.add_argument("run", type=Path, metavar="RUN.json", help="a report.json written by `p06audit run`")
@@ -30,7 +31,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--previous", type=Path, default=None, help="an earlier report.json, to mark what is new"
     )
-    parser.add_argument("--waivers", type=Path, default=None, help="waiver file (default: the inventory's)")
+    parser.add_argument(
+        "--waivers",
+        type=Path,
+        default=None,
+        help="waiver file to re-assess with (default: the waivers recorded with the run)",
+    )
     parser.add_argument(
         "--legal-basis", default=None, help="legal basis to cite (see `p06audit guidance list`)"
     )
@@ -38,25 +44,31 @@ def register(subparsers: Any) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    import reports
-    from reports.model import ReportDocument
+    """Re-render with what the run recorded: its waivers, legal basis, time zone and comparison.
+    `--waivers`, `--legal-basis` and `--previous` re-assess it explicitly with other inputs."""
+    from p06audit import reports
+    from p06audit.assessment import assess
 
-    loaded = reports.load_document(args.run)
-    trend: dict[str, list[tuple[str, float]]] | None = None
-    if isinstance(loaded, ReportDocument):
-        run, lang = loaded.to_run(), loaded.language
-        trend = {site: [(p.run, p.percent) for p in points] for site, points in loaded.trend.items()}
-    else:
-        run, lang = loaded, "vi"
+    assessment = reports.load_assessment(args.run, default_catalogue())
+    if args.waivers or args.legal_basis or args.previous:
+        previous = reports.load_assessment(args.previous).run if args.previous else None
+        assessment = assess(
+            assessment.run,
+            legal_basis=args.legal_basis or assessment.legal_basis,
+            waivers=load_waivers(args.waivers) if args.waivers else assessment.waivers.waivers,
+            waiver_error=None if args.waivers else assessment.waivers.error,
+            timezone=assessment.timezone,
+            language=assessment.language,
+            fail_on=assessment.fail_on,
+            previous=previous,
+            comparison=None if previous else assessment.previous,
+            trend=assessment.trend,
+        )
     written = reports.write_outputs(
-        run,
+        assessment,
         args.out or args.run.parent,
         formats=tuple(args.formats or ("html",)),
-        lang=args.lang or lang,
-        previous=reports.load_run(args.previous) if args.previous else None,
-        trend=trend,
-        legal_basis=args.legal_basis,
-        waivers=load_waivers(args.waivers) if args.waivers else None,
+        lang=args.lang,
     )
     console = Console()
     for fmt, path in written.items():

@@ -10,25 +10,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audit.distributed import ENV_BROKER_PASSWORD, ENV_BROKER_URL, EXECUTORS, choose_executor
-from audit.errors import UsageError
-from audit.inventory import load_inventory
-from audit.model import Severity, Status
-from audit.options import RunOptions, default_state_dir
-from audit.pipeline import AuditResult, audit_to_reports, exit_code
-from audit.progress import ProgressObserver
+from p06audit.distributed import ENV_BROKER_PASSWORD, ENV_BROKER_URL, EXECUTORS, choose_executor
+from p06audit.errors import UsageError
+from p06audit.family import FamilyOptions
+from p06audit.inventory import load_inventory
+from p06audit.model import Severity, Status
+from p06audit.options import RunOptions, default_state_dir
+from p06audit.pipeline import AuditResult, HistoryLink, audit_to_reports
+from p06audit.processors import AuditProcessor
+from p06audit.progress import ProgressProcessor
+from p06audit.registry import REGISTRY
 
 FORMATS = ("json", "html", "junit", "csv")
-
-
-def positive_ports(text: str) -> tuple[int, ...]:
-    try:
-        ports = tuple(int(p) for p in text.split(",") if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of ports") from None
-    if not all(1 <= p <= 65535 for p in ports):
-        raise argparse.ArgumentTypeError("ports must be between 1 and 65535")
-    return ports
 
 
 def add_fail_on_argument(parser: argparse.ArgumentParser) -> None:
@@ -60,11 +53,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="only this check family (repeatable; e.g. ssh); other families are not even loaded",
     )
-    parser.add_argument(
-        "--ports", type=positive_ports, default=(), help="extra TCP ports to scan, e.g. 8443,9000"
-    )
-    parser.add_argument("--service-detection", action="store_true", help="nmap -sV service/version detection")
     parser.add_argument("--allow-wide-scope", action="store_true", help="allow site subnets wider than /22")
+    for name, family in sorted(REGISTRY.discover().items()):
+        for option in family.run_options:
+            option.add_to(parser, name)
     parser.add_argument("--state-dir", type=Path, default=None, help="pinned host keys, history, lock")
     parser.add_argument(
         "--lang", choices=["vi", "en"], default=None, help="report language (default: inventory's)"
@@ -93,6 +85,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--deadline", type=float, help="seconds to wait for scanners before their sites end as ERROR"
     )
+    parser.add_argument(
+        "--inventory-plugin",
+        metavar="NAME",
+        help="nornir inventory plugin for hosts and groups (default: the inventory's, else P06Inventory)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -102,6 +99,21 @@ def register(subparsers: Any) -> None:
     )
     add_run_arguments(parser)
     parser.set_defaults(func=run_command)
+
+
+def family_options(args: argparse.Namespace) -> dict[str, FamilyOptions]:
+    """Each family's options model filled from the command line (options left out keep defaults)."""
+    chosen: dict[str, FamilyOptions] = {}
+    for name, family in REGISTRY.discover().items():
+        if family.options is None:
+            continue
+        given = {
+            o.field: value
+            for o in family.run_options
+            if (value := getattr(args, f"{name}__{o.field}", None)) not in (None, False)
+        }
+        chosen[name] = family.options(**given)
+    return chosen
 
 
 def options_from(args: argparse.Namespace) -> RunOptions:
@@ -114,28 +126,30 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         fail_on=Severity(args.fail_on),
         checks=frozenset(args.checks) if args.checks else None,
         families=frozenset(args.families) if args.families else None,
-        extra_ports=args.ports,
-        service_detection=args.service_detection,
         allow_wide_scope=args.allow_wide_scope,
+        family_options=family_options(args),
     )
 
 
 def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResult:
-    from audit.notify import find_notify_config  # jinja2: imported when a run needs it, not by every command
+    from p06audit.notify import Notifier, find_notify_config  # jinja2: imported when a run needs it
 
-    inventory = load_inventory(inventory_dir)
+    inventory = load_inventory(inventory_dir, plugin=args.inventory_plugin)
     options = options_from(args)
-    lang = args.lang or inventory.defaults.language
-    with ProgressObserver(enabled=not args.no_progress) as progress:
+    notify = find_notify_config(inventory.directory, args.notify)
+    history = HistoryLink(args.db, options)
+    with ProgressProcessor(enabled=not args.no_progress) as progress:
+        processors: list[AuditProcessor] = [progress, history]
+        if notify is not None:
+            processors.append(Notifier(notify, lambda: history.baseline.previous))
         return audit_to_reports(
             inventory,
             options,
             args.out,
             args.formats or FORMATS,
-            lang,
-            progress,
-            db_url=args.db,
-            notify=find_notify_config(inventory.directory, args.notify),
+            args.lang,
+            processors,
+            history=history,
             execute=choose_executor(args.executor, args.broker, args.deadline),
         )
 
@@ -155,10 +169,12 @@ def print_summary(result: AuditResult) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from audit.history import HistoryError  # SQLAlchemy: imported when a run needs it, not by every command
+    from p06audit.history import (
+        HistoryError,
+    )  # SQLAlchemy: imported when a run needs it, not by every command
 
     result = audit_inventory(args, args.inventory)
     print_summary(result)
     if result.history_error:
         return HistoryError.exit_code
-    return exit_code(result.run, Severity(args.fail_on))
+    return result.assessment.verdict.code

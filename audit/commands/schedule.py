@@ -8,10 +8,10 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from audit.errors import UsageError
-from audit.inventory import load_inventory
-from audit.options import default_state_dir
-from audit.schedule import WEEKDAYS, Schedule, audit_command, crontab_line, systemd_service, systemd_timer
+from p06audit.errors import UsageError
+from p06audit.inventory import load_inventory
+from p06audit.options import default_state_dir
+from p06audit.schedule import WEEKDAYS, Schedule, audit_command, crontab_line, systemd_service, systemd_timer
 
 EXIT_CODES = (
     "# Exit codes: 0 no FAIL at or above --fail-on, 1 there are, 2 usage or inventory error,\n"
@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
 
 def schedule_command(args: argparse.Namespace) -> int:
     # SQLAlchemy: imported when this command runs, not at every start-up
-    from audit.history.store import display_url
+    from p06audit.history.store import display_url
 
     if not args.name.replace("-", "").replace("_", "").isalnum():
         raise UsageError("--name may hold only letters, digits, '-' and '_'")

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from audit.distributed import (
+from p06audit.distributed import (
     ENV_BROKER_PASSWORD,
     ENV_BROKER_URL,
     ScannerWorker,
@@ -16,11 +16,11 @@ from audit.distributed import (
     redact,
     run_worker,
 )
-from audit.distributed.broker import DEFAULT_VISIBILITY_TIMEOUT
-from audit.distributed.worker import scanner_name
-from audit.errors import UsageError
-from audit.inventory import load_inventory
-from audit.options import default_state_dir
+from p06audit.distributed.broker import DEFAULT_VISIBILITY_TIMEOUT
+from p06audit.distributed.worker import scanner_name
+from p06audit.errors import UsageError
+from p06audit.inventory import load_inventory
+from p06audit.options import default_state_dir
 
 
 def register(subparsers: Any) -> None:

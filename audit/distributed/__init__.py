@@ -6,15 +6,15 @@ the inventory with the same `Runner` and checks as a local run, and answers with
 The coordinator merges the answers into one `Run` of the same shape as a local run.
 """
 
-from audit.distributed.broker import ENV_BROKER_PASSWORD, ENV_BROKER_URL, broker_url, redact
-from audit.distributed.executor import (
+from p06audit.distributed.broker import ENV_BROKER_PASSWORD, ENV_BROKER_URL, broker_url, redact
+from p06audit.distributed.executor import (
     EXECUTORS,
     LOCAL_SCANNER,
     choose_executor,
     default_deadline,
     execute_celery,
 )
-from audit.distributed.worker import ScannerWorker, run_worker
+from p06audit.distributed.worker import ScannerWorker, run_worker
 
 __all__ = [
     "ENV_BROKER_PASSWORD",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from audit.errors import UsageError
+from p06audit.errors import UsageError
 
 if TYPE_CHECKING:  # Celery and kombu are imported where used: a tenth of a second every command paid
     from celery import Celery

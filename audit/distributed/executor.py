@@ -1,9 +1,10 @@
 """The coordinator: one task per site to its scanner's queue, one merged Run back.
 
 Every site ends in the Run: audited by its scanner, audited here (scanner `local`), or, when its
-scanner failed or gave no answer before the deadline, with every check that would have run on its
-hosts as ERROR and the reason (`Runner.execute(unreachable=...)`). Answers are read per task id, one
-per (run, site), so a task delivered twice still counts once.
+scanner failed or gave no answer before the deadline, with each of its hosts not examined: one
+ERROR per host and family naming the checks it blocked and the reason
+(`Runner.execute(unreachable=...)`). Answers are read per task id, one per (run, site), so a task
+delivered twice still counts once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -21,23 +22,25 @@ from typing import TYPE_CHECKING, Any
 from celery import states  # a plain module of names; the Celery app itself is imported by broker.make_app
 from pydantic import ValidationError
 
-from audit import __version__
-from audit.distributed.broker import TASK_NAME, make_app, redact
-from audit.distributed.broker import broker_url as resolve_broker_url
-from audit.distributed.sites import restrict, site_digest
-from audit.distributed.wire import SiteResult, SiteTask, WireOptions, task_id
-from audit.inventory import Inventory
-from audit.model import Finding, Run
-from audit.options import RunOptions
-from audit.pipeline import Executor
-from audit.runner import (
+from p06audit import __version__
+from p06audit.distributed.broker import TASK_NAME, make_app, redact
+from p06audit.distributed.broker import broker_url as resolve_broker_url
+from p06audit.distributed.sites import restrict, site_digest
+from p06audit.distributed.wire import SiteResult, SiteTask, WireOptions, task_id
+from p06audit.inventory import Inventory
+from p06audit.model import Finding, Run
+from p06audit.options import RunOptions
+from p06audit.pipeline import Executor
+from p06audit.processors import AuditProcessor, Processors
+from p06audit.registry import REGISTRY
+from p06audit.runner import (
     BATCH_DEADLINE_FACTOR,
     HOST_DEADLINE_FACTOR,
     Runner,
-    RunObserver,
     new_run_id,
     run_audit,
 )
+from p06audit.text import TEXTS, Message, english, say
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -51,6 +54,7 @@ POLL_SECONDS = 0.05
 UNREADABLE = "UNREADABLE"  # what the result store holds is not JSON
 FINISHED = frozenset({states.SUCCESS, states.FAILURE, states.REVOKED, states.REJECTED, UNREADABLE})
 MESSAGE_LIMIT = 500
+MAX_UNTOLD = 5  # unknown message keys named in the reason
 
 
 def default_deadline(inventory: Inventory, options: RunOptions) -> float:
@@ -71,7 +75,7 @@ def execute_celery(
     options: RunOptions,
     broker_url: str,
     deadline: float | None = None,
-    observer: RunObserver | None = None,
+    processors: Sequence[AuditProcessor] = (),
 ) -> Run:
     """Audit every site of `inventory` through the scanner its `scanner` field names and return one
     Run shaped like a local run's. Sites whose scanner is `local` are audited in this process."""
@@ -81,14 +85,14 @@ def execute_celery(
     routes = {name: site.data.scanner for name, site in inventory.sites.items()}
     remote = {name: queue for name, queue in routes.items() if queue != LOCAL_SCANNER}
     local = [name for name, queue in routes.items() if queue == LOCAL_SCANNER]
-    if observer is not None:
-        observer.on_plan(len(remote) + len(local))
+    observer = Processors(processors)
+    observer.planned(len(remote) + len(local))
     app = make_app(broker_url)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-sites") as pool:
             here: Future[Run] | None = None
             if local:
-                here = pool.submit(Runner(restrict(inventory, local), options).execute)
+                here = pool.submit(Runner(restrict(inventory, local), options, processors=processors).execute)
             parts = _Gathering(app, inventory, options, run_id, observer).run(remote, limit)
             if here is not None:
                 parts.append(here.result())
@@ -104,13 +108,14 @@ def choose_executor(kind: str, broker: str | None = None, deadline: float | None
     if kind == "local":
         return run_audit
     url = resolve_broker_url(broker)
-    return lambda inventory, options, observer: execute_celery(inventory, options, url, deadline, observer)
+    return lambda inventory, options, processors: execute_celery(
+        inventory, options, url, deadline, processors
+    )
 
 
-def _step(observer: RunObserver | None, sites: Iterable[str], scanner: str) -> None:
-    if observer is not None:
-        for site in sites:
-            observer.on_step(f"{site} ({scanner})")
+def _step(observer: Processors, sites: Iterable[str], scanner: str) -> None:
+    for site in sites:
+        observer.batch_completed(f"{site} ({scanner})", 1)
 
 
 class _Gathering:
@@ -122,7 +127,7 @@ class _Gathering:
         inventory: Inventory,
         options: RunOptions,
         run_id: str,
-        observer: RunObserver | None,
+        observer: Processors,
     ) -> None:
         self.app = app
         self.inventory = inventory
@@ -135,7 +140,7 @@ class _Gathering:
         give_up = time.monotonic() + limit
         parts: list[Run] = []
         waiting: dict[str, str] = {}
-        unsent: str | None = None  # once the broker refused one site, the others are not retried
+        unsent: Message | None = None  # once the broker refused one site, the others are not retried
         for site, queue in remote.items():
             if unsent is None:
                 try:
@@ -143,7 +148,8 @@ class _Gathering:
                     waiting[site] = queue
                     continue
                 except Exception as exc:  # any broker failure: the site still ends in the run
-                    unsent = f"could not queue the audit on broker {redact(self.app.conf.broker_url)}: {exc}"
+                    broker = redact(self.app.conf.broker_url)
+                    unsent = say("core.scanner_not_queued", broker=broker, error=str(exc))
             parts.append(self._without_answer(site, queue, unsent))
         while waiting:
             for site, meta in self._answers(waiting).items():
@@ -152,7 +158,7 @@ class _Gathering:
                 break
             time.sleep(POLL_SECONDS)
         for site, queue in waiting.items():
-            reason = f"scanner unreachable: queue {queue!r} gave no answer within {limit:.0f} s"
+            reason = say("core.scanner_no_answer", queue=queue, seconds=round(limit))
             parts.append(self._without_answer(site, queue, reason))
         return parts
 
@@ -190,44 +196,71 @@ class _Gathering:
     def _accept(self, site: str, queue: str, meta: dict[str, Any]) -> Run:
         _step(self.observer, [site], queue)
         if meta["status"] != states.SUCCESS:
-            return self._without_answer(site, queue, f"scanner task {meta['status']}: {_failure(meta)}")
+            failed = say("core.scanner_task_failed", status=meta["status"], error=_failure(meta))
+            return self._without_answer(site, queue, failed)
         try:
             answer = SiteResult.model_validate(meta.get("result"))
         except ValidationError as exc:
             return self._without_answer(
-                site, queue, f"scanner sent an invalid answer ({exc.error_count()} errors)"
+                site, queue, say("core.scanner_invalid_answer", count=exc.error_count())
             )
-        problem = _mismatch(answer, self.run_id, site)
-        if problem is not None:
-            return self._without_answer(site, queue, f"scanner {answer.scanner} {problem}")
         if answer.error is not None or answer.run is None:
-            return self._without_answer(site, queue, f"scanner {answer.scanner} refused: {answer.error}")
-        return answer.run
+            why = answer.error.to_message() if answer.error is not None else say("core.scanner_no_result")
+            problem = _mismatch(answer, None, self.run_id, site)
+            refused = say("core.scanner_refused", scanner=answer.scanner, reason=why)
+            return self._without_answer(site, queue, problem or refused)
+        run = answer.run.to_run()
+        problem = _mismatch(answer, run, self.run_id, site)
+        return run if problem is None else self._without_answer(site, queue, problem)
 
-    def _without_answer(self, site: str, queue: str, reason: str) -> Run:
-        """The site's planned checks, all ERROR with `reason`, attributed to the queue that owed them."""
-        log.warning("site %s: %s", site, reason)
+    def _without_answer(self, site: str, queue: str, reason: Message) -> Run:
+        """The site's hosts not examined, for `reason`, attributed to the queue that owed them."""
+        log.warning("site %s: %s", site, english(reason))
         options = replace(self.options, scanner=queue)
         run = Runner(restrict(self.inventory, [site]), options).execute(unreachable=reason)
-        return run.model_copy(update={"errors": [*run.errors, f"site {site}: {reason}"]})
+        run.errors.append(say("core.site_not_audited", site=site, reason=reason))
+        return run
 
 
-def _failure(meta: dict[str, Any]) -> str:
+def _failure(meta: dict[str, Any]) -> Message | str:
+    """The scanner's exception as it sent it (its own words, cut short), or that there was none."""
     result = meta.get("result")
     if isinstance(result, dict) and "exc_type" in result:
         return f"{result['exc_type']}: {result.get('exc_message')}"[:MESSAGE_LIMIT]
-    return "no result"
+    return say("core.scanner_no_result")
 
 
-def _mismatch(answer: SiteResult, run_id: str, site: str) -> str | None:
-    """Why an answer cannot be this site's, or None: it must be for this run and hold this site only."""
+def _mismatch(answer: SiteResult, run: Run | None, run_id: str, site: str) -> Message | None:
+    """Why an answer cannot be this site's, or None: it must be for this run, hold this site only,
+    and say only what this coordinator has text for (else its reports could not be written)."""
     if answer.run_id != run_id or answer.site != site:
-        return f"answered for run {answer.run_id} site {answer.site!r}"
-    if answer.run is None:
+        return say("core.scanner_wrong_task", scanner=answer.scanner, run=answer.run_id, site=answer.site)
+    if run is None:
         return None
-    if [s.name for s in answer.run.sites] != [site] or any(f.site != site for f in answer.run.findings):
-        return "answered with findings of another site"
+    if [s.name for s in run.sites] != [site] or any(f.target.site != site for f in run.findings):
+        return say("core.scanner_foreign_findings", scanner=answer.scanner)
+    untold = _untold([*(f.message for f in run.findings), *run.errors])
+    if untold:
+        return say("core.scanner_unknown_text", scanner=answer.scanner, keys=untold[:MAX_UNTOLD])
     return None
+
+
+def _untold(messages: Iterable[Message]) -> list[str]:
+    """Keys among `messages` (nested ones too) that have no text here, or lack a parameter it names."""
+    REGISTRY.load_texts()
+    bad: set[str] = set()
+    seen: set[Message] = set()
+    pending = list(messages)
+    while pending:
+        message = pending.pop()
+        if message in seen:
+            continue
+        seen.add(message)
+        if message.key not in TEXTS or not TEXTS.text(message.key).en.fields() <= message.params.keys():
+            bad.add(message.key)
+        for value in message.params.values():
+            pending += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, Message)]
+    return sorted(bad)
 
 
 def _finding_order(finding: Finding) -> tuple[str, str, str]:

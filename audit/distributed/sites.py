@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 
-from audit.inventory import Inventory
+from p06audit.inventory import Inventory
 
 
 def restrict(inventory: Inventory, sites: Iterable[str]) -> Inventory:

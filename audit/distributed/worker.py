@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 from celery import states  # a plain module of names; the Celery app itself is imported by broker.make_app
 from pydantic import ValidationError
 
-from audit.distributed.broker import DEFAULT_VISIBILITY_TIMEOUT, TASK_NAME, make_app
-from audit.distributed.sites import restrict, site_digest
-from audit.distributed.wire import SiteResult, SiteTask, task_id
-from audit.errors import AuditError
-from audit.inventory import Inventory
-from audit.model import Run
-from audit.runner import Runner
+from p06audit.distributed.broker import DEFAULT_VISIBILITY_TIMEOUT, TASK_NAME, make_app
+from p06audit.distributed.sites import restrict, site_digest
+from p06audit.distributed.wire import SiteResult, SiteTask, task_id
+from p06audit.errors import AuditError
+from p06audit.inventory import Inventory
+from p06audit.model import Run
+from p06audit.records import MessageRecord, RunRecord
+from p06audit.runner import Runner
+from p06audit.text import Message, english, say
 
 if TYPE_CHECKING:
     from celery import Celery, Task
@@ -62,7 +64,7 @@ class ScannerWorker:
             raise ScannerError(f"refusing task {delivered_as!r}: its id does not match its run and site")
         problem = self._refusal(task)
         if problem is not None:
-            log.warning("run %s: refusing site %s: %s", task.run_id, task.site, problem)
+            log.warning("run %s: refusing site %s: %s", task.run_id, task.site, english(problem))
             return self._answer(task, error=problem)
         log.info("run %s: auditing site %s", task.run_id, task.site)
         options = task.options.to_options(
@@ -78,24 +80,20 @@ class ScannerWorker:
         )
         return self._answer(task, run=run)
 
-    def _refusal(self, task: SiteTask) -> str | None:
+    def _refusal(self, task: SiteTask) -> Message | None:
         site = self.inventory.sites.get(task.site)
         if site is None:
-            return f"site {task.site!r} is not in this scanner's inventory"
+            return say("core.scanner_site_unknown", site=task.site)
         if site.data.scanner != self.queue:
-            return (
-                f"this scanner's inventory routes site {task.site!r} to queue {site.data.scanner!r}, "
-                f"not {self.queue!r}"
-            )
+            return say("core.scanner_site_elsewhere", site=task.site, queue=site.data.scanner, own=self.queue)
         if site_digest(self.inventory, task.site) != task.digest:
-            return (
-                f"this scanner's inventory entries for site {task.site!r} differ from the coordinator's; "
-                "bring the scanner's copy of the inventory up to date"
-            )
+            return say("core.scanner_site_differs", site=task.site)
         return None
 
-    def _answer(self, task: SiteTask, run: Run | None = None, error: str | None = None) -> dict[str, Any]:
-        result = SiteResult(run_id=task.run_id, site=task.site, scanner=self.name, run=run, error=error)
+    def _answer(self, task: SiteTask, run: Run | None = None, error: Message | None = None) -> dict[str, Any]:
+        record = RunRecord.of(run) if run is not None else None
+        refusal = MessageRecord.of(error) if error is not None else None
+        result = SiteResult(run_id=task.run_id, site=task.site, scanner=self.name, run=record, error=refusal)
         return result.model_dump(mode="json")
 
 

@@ -1,6 +1,6 @@
 """Guidance catalogue (data files per source document) and compliance evaluation per site."""
 
-from audit.guidance.catalogue import (
+from p06audit.guidance.catalogue import (
     Catalogue,
     Citation,
     Confidence,
@@ -11,14 +11,13 @@ from audit.guidance.catalogue import (
     load_catalogue,
     registry_problems,
 )
-from audit.guidance.compliance import (
+from p06audit.guidance.compliance import (
     ComplianceReport,
     ControlResult,
     ControlStatus,
     ProvinceCompliance,
     SiteCompliance,
     evaluate,
-    site_compliance_percentages,
 )
 
 __all__ = [
@@ -37,5 +36,4 @@ __all__ = [
     "evaluate",
     "load_catalogue",
     "registry_problems",
-    "site_compliance_percentages",
 ]

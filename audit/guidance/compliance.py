@@ -4,6 +4,8 @@ A control applicable at a site's level is COMPLIANT when all its evidence passed
 any FAIL, NOT EVIDENCED on any ERROR or when no check produced evidence (never counted as
 compliant), PARTIAL when only warnings remain, NOT APPLICABLE outside its levels or when every
 check skipped. Waived findings (accepted risks) are left out of the evaluation and counted apart.
+A root-cause ERROR (a target that could not be examined) is evidence, as an ERROR, for every
+control of the checks it blocked: those controls are NOT EVIDENCED, never compliant.
 Percentage = compliant controls / counted controls, where advisory, not-applicable and manual
 (no automated evidence) controls are not counted.
 """
@@ -15,9 +17,8 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from audit.guidance.catalogue import Catalogue, Control, default_catalogue
-from audit.model import Finding, Run, SiteInfo, Status
-from audit.waivers import WaiverSet, run_waivers
+from p06audit.guidance.catalogue import Catalogue, default_catalogue
+from p06audit.model import Finding, SiteInfo, Status
 
 
 class ControlStatus(enum.StrEnum):
@@ -100,29 +101,21 @@ def control_status(statuses: Collection[Status], waived: int) -> ControlStatus:
     return ControlStatus.COMPLIANT
 
 
-def _evidence(control: Control, by_check: dict[str, list[int]], by_control: dict[str, list[int]]) -> set[int]:
-    """Findings the catalogue maps to the control, plus those that name it themselves (plugins)."""
-    found = {i for check in control.checks for i in by_check.get(check, ())}
-    return found | set(by_control.get(control.id, ()))
-
-
 def evaluate_site(
     catalogue: Catalogue, site: SiteInfo, findings: Sequence[Finding], waived: Collection[int] = ()
 ) -> SiteCompliance:
     """Control results for one site; `waived` holds indices into `findings` that a waiver covers."""
     waived = frozenset(waived)
     by_check: dict[str, list[int]] = defaultdict(list)
-    by_control: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(findings):
         if f.target.site == site.name:
-            by_check[f.check_id].append(i)
-            for control_id in f.controls:
-                by_control[control_id].append(i)
+            for check_id in (f.check_id, *f.blocked):
+                by_check[check_id].append(i)
     results = []
     for control in catalogue.controls.values():
         if not control.automated:
             continue
-        evidence = _evidence(control, by_check, by_control)
+        evidence = {i for check in control.checks for i in by_check.get(check, ())}
         live = [findings[i].status for i in evidence if i not in waived]
         n_waived = len(evidence) - len(live)
         if not control.applies_at(site.security_level):
@@ -138,10 +131,15 @@ def evaluate_site(
     return SiteCompliance(site.name, site.province, site.kind, site.security_level, tuple(results), manual)
 
 
-def evaluate(run: Run, catalogue: Catalogue | None = None, waived: Collection[int] = ()) -> ComplianceReport:
-    """Compliance of every site of the run, pooled per province."""
+def evaluate(
+    sites_info: Sequence[SiteInfo],
+    findings: Sequence[Finding],
+    catalogue: Catalogue | None = None,
+    waived: Collection[int] = (),
+) -> ComplianceReport:
+    """Compliance of every site, pooled per province; `waived` indexes `findings`."""
     catalogue = catalogue or default_catalogue()
-    sites = tuple(evaluate_site(catalogue, s, run.findings, waived) for s in run.sites)
+    sites = tuple(evaluate_site(catalogue, s, findings, waived) for s in sites_info)
     provinces = []
     for province in sorted({s.province for s in sites}):
         members = [s for s in sites if s.province == province]
@@ -155,13 +153,3 @@ def evaluate(run: Run, catalogue: Catalogue | None = None, waived: Collection[in
         )
     manual = tuple(c.id for c in catalogue.controls.values() if not c.automated)
     return ComplianceReport(sites, tuple(provinces), manual)
-
-
-def site_compliance_percentages(run: Run, *, waivers: WaiverSet | None = None) -> dict[str, float]:
-    """Compliance % per site, as the report shows it (what run history stores and the trend draws).
-
-    `waivers=None` applies the waiver file of the run's inventory, exactly as the report does.
-    """
-    waiver_set = waivers if waivers is not None else run_waivers(run)[0]
-    waived = waiver_set.apply(run.findings, run.finished.date()).waived.keys()
-    return {s.site: s.percent for s in evaluate(run, waived=waived).sites}

@@ -1,17 +1,20 @@
 """Run history: the store (SQLite or PostgreSQL via SQLAlchemy), migrations, and diffs between runs."""
 
-from audit.history.diff import Change, RunDiff, diff_runs, finding_key
-from audit.history.record import RecordResult, prepare, record
-from audit.history.store import HistoryError, HistoryStore, RunSummary, UnknownRunError, database_url
+from p06audit.assessment import finding_key
+from p06audit.history.diff import Change, RunDiff, diff_runs
+from p06audit.history.record import HistoryBaseline, RecordResult, baseline, prepare, record
+from p06audit.history.store import HistoryError, HistoryStore, RunSummary, UnknownRunError, database_url
 
 __all__ = [
     "Change",
+    "HistoryBaseline",
     "HistoryError",
     "HistoryStore",
     "RecordResult",
     "RunDiff",
     "RunSummary",
     "UnknownRunError",
+    "baseline",
     "database_url",
     "diff_runs",
     "finding_key",

@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from audit.model import Finding, Run, Status
+from p06audit.assessment import finding_key
+from p06audit.model import Finding, Run, Status
 
 FindingKey = tuple[str, str]
 FAILING = frozenset({Status.FAIL, Status.WARN})
-
-
-def finding_key(finding: Finding) -> FindingKey:
-    return (finding.check_id, finding.target.key)
 
 
 def _weight(finding: Finding) -> tuple[bool, bool, int]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from audit.history import schema
+from p06audit.history import schema
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,18 @@ def _create_indexes(*names: str) -> Callable[[sa.Connection], None]:
     return apply
 
 
+def _add_columns(*columns: tuple[str, str]) -> Callable[[sa.Connection], None]:
+    """ALTER TABLE ... ADD COLUMN for each (table, column) as schema.py now defines it."""
+
+    def apply(conn: sa.Connection) -> None:
+        for table_name, column_name in columns:
+            column = schema.metadata.tables[table_name].c[column_name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE {table_name} ADD COLUMN "{column_name}" {kind}')
+
+    return apply
+
+
 BASELINE = 1
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -41,6 +53,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         "indexes for the history, trend and diff queries",
         _create_indexes(
             "ix_runs_inventory_finished", "ix_run_sites_site", "ix_findings_site_status", "ix_findings_key"
+        ),
+    ),
+    Migration(
+        3,
+        "the assessment's legal basis, time zone and waivers per run; "
+        "message keys and root causes per finding",
+        _add_columns(
+            ("runs", "legal_basis"),
+            ("runs", "timezone"),
+            ("runs", "waivers"),
+            ("findings", "message"),
+            ("findings", "blocked"),
         ),
     ),
 )

@@ -1,20 +1,20 @@
-"""The one call a finished run makes into history: save it, then fetch what the reports compare with.
+"""The calls a run makes into history: open it before the scan, read what the run is compared
+with, and record the Assessment once the reports are written.
 
-A history failure must never lose the run: it is logged and returned as `error`, so the caller still
-writes the reports (without the comparison) and can exit non-zero afterwards.
+A history failure must never lose the run: it is logged and returned as `error`, so the caller
+still has its reports and can exit non-zero afterwards.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from audit.errors import AuditError
-from audit.guidance import site_compliance_percentages
-from audit.history.store import HistoryStore, database_url
-from audit.model import Run
-from audit.options import RunOptions
+from p06audit.assessment import Assessment
+from p06audit.errors import AuditError
+from p06audit.history.store import HistoryStore, RunContext, database_url
+from p06audit.model import Run
+from p06audit.options import RunOptions
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,16 @@ Trend = dict[str, list[tuple[str, float]]]
 
 @dataclass(frozen=True)
 class RecordResult:
+    database: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryBaseline:
     """`previous`: last run of the same inventory; `trend`: per site, (run id, compliance %) oldest first."""
 
-    database: str = ""
     previous: Run | None = None
     trend: Trend = field(default_factory=dict)
-    error: str | None = None
 
 
 def prepare(options: RunOptions, db_url: str | None = None) -> str:
@@ -40,22 +44,32 @@ def prepare(options: RunOptions, db_url: str | None = None) -> str:
         return store.display_url
 
 
-def record(
-    run: Run, options: RunOptions, db_url: str | None = None, *, compliance: Mapping[str, float] | None = None
-) -> RecordResult:
-    """Save `run` with its per-site compliance % and return the previous run and the trend of its sites.
-
-    `compliance` lets the caller store the figures its report shows (e.g. with waivers applied);
-    by default they are computed from the run's findings alone.
-    """
+def baseline(inventory: str, options: RunOptions, db_url: str | None = None) -> HistoryBaseline:
+    """The inventory's last recorded run and each site's last compliance figures."""
     url = database_url(db_url, options.state_dir)
     try:
         with HistoryStore(url) as store:
-            store.save(run, site_compliance_percentages(run) if compliance is None else compliance)
-            previous = store.previous(run.id)
-            sites = {s.name for s in run.sites}
-            trend = {site: points for site, points in store.trend(limit=TREND_RUNS).items() if site in sites}
-            return RecordResult(store.display_url, previous, trend)
+            latest = store.latest_of(inventory)
+            previous = store.load(latest) if latest else None
+            return HistoryBaseline(previous, store.trend(limit=TREND_RUNS - 1, inventory=inventory))
+    except (AuditError, OSError) as exc:
+        log.error("the run history could not be read: %s", exc)
+        return HistoryBaseline()
+
+
+def record(assessment: Assessment, options: RunOptions, db_url: str | None = None) -> RecordResult:
+    """Save the run with its per-site compliance %, legal basis, time zone and waivers."""
+    run = assessment.run
+    url = database_url(db_url, options.state_dir)
+    context = RunContext(
+        legal_basis=assessment.legal_basis,
+        timezone=assessment.timezone,
+        waivers=[w.model_dump(mode="json") for w in assessment.waivers.waivers.waivers],
+    )
+    try:
+        with HistoryStore(url) as store:
+            store.save(run, assessment.site_percentages(), context)
+            return RecordResult(store.display_url)
     except (AuditError, OSError) as exc:
         log.error("run %s was not recorded in the history: %s", run.id, exc)
         return RecordResult(error=str(exc))

@@ -45,6 +45,29 @@ class RemoteText(sa.types.TypeDecorator[str]):
         return value.replace("\x00", "\ufffd")
 
 
+class RemoteJSON(sa.types.TypeDecorator[Any]):
+    """Messages, whose parameters may quote what a host sent: on PostgreSQL a NUL in their text is
+    stored as U+FFFD, as RemoteText does (the evidence keeps the exact bytes)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None or dialect.name != "postgresql":
+            return value
+        return _without_nul(value)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 metadata = sa.MetaData()
 
 schema_version = sa.Table(
@@ -64,7 +87,10 @@ runs = sa.Table(
     sa.Column("tool_version", sa.String(64), nullable=False),
     sa.Column("report_schema", sa.String(16), nullable=False),
     sa.Column("inventory", sa.Text, nullable=False),
-    sa.Column("errors", sa.JSON, nullable=False),
+    sa.Column("errors", RemoteJSON, nullable=False),
+    sa.Column("legal_basis", sa.String(64), nullable=True),
+    sa.Column("timezone", sa.String(64), nullable=True),
+    sa.Column("waivers", sa.JSON, nullable=True),
     sa.Index("ix_runs_inventory_finished", "inventory", "finished"),
 )
 
@@ -102,6 +128,8 @@ findings = sa.Table(
     sa.Column("remediation", sa.Text, nullable=False),
     sa.Column("controls", sa.JSON, nullable=False),
     sa.Column("scanner", sa.String(200), nullable=False),
+    sa.Column("message", RemoteJSON, nullable=True),
+    sa.Column("blocked", sa.JSON, nullable=True),
     sa.Index("ix_findings_site_status", "run_id", "site", "status"),
     sa.Index("ix_findings_key", "check_id", "target_key"),
 )

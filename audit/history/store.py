@@ -21,11 +21,13 @@ import sqlalchemy as sa
 from pydantic_core import to_jsonable_python
 from sqlalchemy.engine import make_url
 
-from audit.errors import AuditError, UsageError
-from audit.history import schema
-from audit.history.diff import FAILING
-from audit.history.migrations import SchemaTooNewError, migrate
-from audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.errors import AuditError, UsageError
+from p06audit.guidance.catalogue import default_catalogue
+from p06audit.history import schema
+from p06audit.history.diff import FAILING
+from p06audit.history.migrations import SchemaTooNewError, migrate
+from p06audit.model import SCHEMA_VERSION, Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.text import Message, TextError, english, say
 
 DATABASE_FILE = "history.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -97,6 +99,15 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
 
 @dataclass(frozen=True)
+class RunContext:
+    """What the run was assessed with, recorded beside it."""
+
+    legal_basis: str | None = None
+    timezone: str | None = None
+    waivers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class RunSummary:
     """One line of `p06audit history`: open issues (FAIL or WARN) per severity, ERRORs, compliance."""
 
@@ -148,18 +159,21 @@ class HistoryStore:
         except sa.exc.SQLAlchemyError as exc:
             raise HistoryError(f"history database {self.display_url}: {_reason(exc)}") from exc
 
-    def save(self, run: Run, compliance: Mapping[str, float]) -> None:
-        """Record a finished run and its per-site compliance % in one transaction."""
+    def save(self, run: Run, compliance: Mapping[str, float], context: RunContext | None = None) -> None:
+        """Record a finished run, its per-site compliance % and what it was assessed with, in one
+        transaction."""
         with self._transaction() as conn:
             exists = conn.execute(sa.select(schema.runs.c.id).where(schema.runs.c.id == run.id)).first()
             if exists:
                 raise HistoryError(f"run {run.id} is already recorded in {self.display_url}")
-            conn.execute(schema.runs.insert().values(_run_row(run)))
+            conn.execute(schema.runs.insert().values(_run_row(run, context or RunContext())))
             if run.sites:
                 conn.execute(schema.run_sites.insert(), [_site_row(run.id, s, compliance) for s in run.sites])
             if run.findings:
+                legacy = _LegacyText()
                 conn.execute(
-                    schema.findings.insert(), [_finding_row(run.id, i, f) for i, f in enumerate(run.findings)]
+                    schema.findings.insert(),
+                    [_finding_row(run.id, i, f, legacy) for i, f in enumerate(run.findings)],
                 )
 
     def resolve(self, run_id: str) -> str:
@@ -202,13 +216,12 @@ class HistoryStore:
                 .all()
             )
         return Run(
-            schema_version=row["report_schema"],
             id=row["id"],
             started=row["started"],
             finished=row["finished"],
             tool_version=row["tool_version"],
             inventory=row["inventory"],
-            errors=list(row["errors"]),
+            errors=[_message(e) for e in row["errors"]],
             sites=[
                 SiteInfo(
                     name=s["site"],
@@ -221,6 +234,28 @@ class HistoryStore:
             ],
             findings=[_finding_from(f) for f in found],
         )
+
+    def context(self, run_id: str) -> RunContext:
+        """The legal basis, time zone and waivers the run was assessed with (empty for old runs)."""
+        runs = schema.runs
+        run_id = self.resolve(run_id)
+        with self._transaction() as conn:
+            row = conn.execute(
+                sa.select(runs.c.legal_basis, runs.c.timezone, runs.c.waivers).where(runs.c.id == run_id)
+            ).one()
+        return RunContext(row.legal_basis, row.timezone, list(row.waivers or []))
+
+    def latest_of(self, inventory: str) -> str | None:
+        """The id of the inventory's most recently finished run."""
+        runs = schema.runs
+        with self._transaction() as conn:
+            newest = conn.execute(
+                sa.select(runs.c.id)
+                .where(runs.c.inventory == inventory)
+                .order_by(runs.c.finished.desc(), runs.c.id.desc())
+                .limit(1)
+            ).scalar()
+        return str(newest) if newest else None
 
     def latest(self) -> str | None:
         """The id of the most recently finished run."""
@@ -294,8 +329,11 @@ class HistoryStore:
             for row in rows
         ]
 
-    def trend(self, site: str | None = None, limit: int = 10) -> dict[str, list[tuple[str, float]]]:
-        """Per site, (run id, compliance %) of its last `limit` scored runs, oldest first."""
+    def trend(
+        self, site: str | None = None, limit: int = 10, inventory: str | None = None
+    ) -> dict[str, list[tuple[str, float]]]:
+        """Per site, (run id, compliance %) of its last `limit` scored runs, oldest first; with
+        `inventory`, only that inventory's runs (another province may name a site alike)."""
         runs, sites = schema.runs, schema.run_sites
         rank = (
             sa.func.row_number()
@@ -309,6 +347,8 @@ class HistoryStore:
         )
         if site is not None:
             ranked = ranked.where(sites.c.site == site)
+        if inventory is not None:
+            ranked = ranked.where(runs.c.inventory == inventory)
         inner = ranked.subquery()
         query = (
             sa.select(inner.c.site, inner.c.id, inner.c.compliance)
@@ -322,16 +362,26 @@ class HistoryStore:
         return points
 
 
-def _run_row(run: Run) -> dict[str, Any]:
+def _run_row(run: Run, context: RunContext) -> dict[str, Any]:
     return {
         "id": run.id,
         "started": run.started,
         "finished": run.finished,
         "tool_version": run.tool_version,
-        "report_schema": run.schema_version,
+        "report_schema": SCHEMA_VERSION,
         "inventory": run.inventory,
-        "errors": list(run.errors),
+        "errors": [e.to_json() for e in run.errors],
+        "legal_basis": context.legal_basis,
+        "timezone": context.timezone,
+        "waivers": context.waivers,
     }
+
+
+def _message(value: Any) -> Message:
+    """A recorded message; a run recorded before messages existed kept plain English text."""
+    if isinstance(value, dict) and "key" in value:
+        return Message.from_json(value)
+    return say("core.detail", text=str(value))
 
 
 def _site_row(run_id: str, site: SiteInfo, compliance: Mapping[str, float]) -> dict[str, Any]:
@@ -346,7 +396,36 @@ def _site_row(run_id: str, site: SiteInfo, compliance: Mapping[str, float]) -> d
     }
 
 
-def _finding_row(run_id: str, ordinal: int, finding: Finding) -> dict[str, Any]:
+class _LegacyText:
+    """The English title, remediation and controls of each check, for the columns version 1 made
+    mandatory (SQL readers of the history still find them); worked out once per check and save.
+    A check whose family is not loaded here keeps its id as title and no remediation."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[str, str, list[str]]] = {}
+
+    def of(self, check_id: str) -> tuple[str, str, list[str]]:
+        found = self._known.get(check_id)
+        if found is None:
+            found = self._known[check_id] = (
+                english_or(Message(f"{check_id}.title"), check_id),
+                english_or(Message(f"{check_id}.remediation"), ""),
+                list(default_catalogue().controls_for_check(check_id)),
+            )
+        return found
+
+
+def english_or(message: Message, default: str) -> str:
+    """The English text of `message`, or `default` where this process has no text for it (a run
+    recorded with a family that is no longer installed)."""
+    try:
+        return english(message)
+    except TextError:
+        return default
+
+
+def _finding_row(run_id: str, ordinal: int, finding: Finding, legacy: _LegacyText) -> dict[str, Any]:
+    title, remediation, controls = legacy.of(finding.check_id)
     target = finding.target
     return {
         "run_id": run_id,
@@ -361,19 +440,20 @@ def _finding_row(run_id: str, ordinal: int, finding: Finding) -> dict[str, Any]:
         "status": finding.status.value,
         "severity": finding.severity.value,
         "family": finding.family,
-        "title": finding.title,
-        "summary": finding.summary,
+        "title": title,
+        "summary": english_or(finding.message, finding.message.key),
         "evidence": to_jsonable_python(finding.evidence),
-        "remediation": finding.remediation,
-        "controls": list(finding.controls),
+        "remediation": remediation,
+        "controls": controls,
         "scanner": finding.scanner,
+        "message": finding.message.to_json(),
+        "blocked": list(finding.blocked),
     }
 
 
 def _finding_from(row: Any) -> Finding:
     return Finding(
         check_id=row["check_id"],
-        title=row["title"],
         family=row["family"],
         status=Status(row["status"]),
         severity=Severity(row["severity"]),
@@ -384,9 +464,8 @@ def _finding_from(row: Any) -> Finding:
             port=row["port"],
             resource=row["resource"],
         ),
-        summary=row["summary"],
+        message=_message(row["message"] if row["message"] is not None else row["summary"]),
         evidence=row["evidence"],
-        remediation=row["remediation"],
-        controls=tuple(row["controls"]),
         scanner=row["scanner"],
+        blocked=tuple(row["blocked"] or ()),
     )

@@ -1,7 +1,8 @@
 """The loopback lab: real servers on their own 127.0.x.y addresses for tests and the demo.
 
-Scenario modules under `audit.lab.scenarios` each expose `build(ctx) -> list[LabServer]`; the lab
-discovers them, so a family adds scenarios without touching this file. Address plan (third octet):
+Scenario modules each expose `build(ctx) -> list[LabServer]`: the engine's own under
+`p06audit.lab.scenarios`, and each family's named by its Family object (`lab=`), so a family adds
+scenarios without touching this file. Address plan (third octet):
 1 foundation, 2 TLS, 3 network, 4 SSH, 5 signing PKI, 6 reports, 7 scheduling/mail, 8 benchmarks.
 """
 
@@ -24,9 +25,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from audit.errors import AuditError
-from audit.lab.pki import LabPki
-from audit.lab.servers import LabServer
+from p06audit.errors import AuditError
+from p06audit.lab.pki import LabPki
+from p06audit.lab.servers import LabServer
 
 log = logging.getLogger(__name__)
 STATE_FILE = "lab.json"
@@ -46,10 +47,14 @@ class LabContext:
         return LabPki(self.workdir / "pki", self.now)
 
 
-def scenario_modules() -> list[str]:
-    from audit.lab import scenarios
+def scenario_modules() -> dict[str, str]:
+    """Scenario name -> module: the engine's own scenarios, then one per family that has a lab."""
+    from p06audit.lab import scenarios
+    from p06audit.registry import REGISTRY
 
-    return sorted(m.name for m in pkgutil.iter_modules(scenarios.__path__))
+    found = {m.name: f"{scenarios.__name__}.{m.name}" for m in pkgutil.iter_modules(scenarios.__path__)}
+    found |= {name: family.lab for name, family in REGISTRY.discover().items() if family.lab}
+    return dict(sorted(found.items()))
 
 
 class Lab:
@@ -59,17 +64,17 @@ class Lab:
         self.context = LabContext(Path(workdir).resolve(), now or datetime.now(UTC))
         self.context.workdir.mkdir(parents=True, exist_ok=True)
         known = scenario_modules()
-        chosen = list(only) if only is not None else known
+        chosen = list(only) if only is not None else list(known)
         unknown = sorted(set(chosen) - set(known))
         if unknown:
-            raise LabError(f"unknown lab scenario modules {unknown}; known: {known}")
-        self.modules = chosen
+            raise LabError(f"unknown lab scenario modules {unknown}; known: {list(known)}")
+        self.modules = {name: known[name] for name in chosen}
         self.servers: list[LabServer] = []
 
     def up(self) -> Lab:
         try:
-            for module_name in self.modules:
-                module = importlib.import_module(f"audit.lab.scenarios.{module_name}")
+            for module_name in self.modules.values():
+                module = importlib.import_module(module_name)
                 for server in module.build(self.context):
                     try:
                         server.start()
@@ -136,7 +141,7 @@ def start_background(workdir: Path, only: Iterable[str] | None = None, wait: flo
     if running is not None:
         return running
     (workdir / STATE_FILE).unlink(missing_ok=True)
-    args = [sys.executable, "-m", "audit.lab", "serve", "--workdir", str(workdir)]
+    args = [sys.executable, "-m", "p06audit.lab", "serve", "--workdir", str(workdir)]
     for module in only or ():
         args += ["--only", module]
     with (workdir / "lab.log").open("ab") as logfile:

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-# Revocation pointers named in lab server certificates (nothing resolves these names; TLS-015 reads them).
+# Revocation pointers named in lab server certificates (nothing resolves these names; the TLS
+# family reads them).
 CRL_URL = "http://crl.lab.p06.test/issuing.crl"
 OCSP_URL = "http://ocsp.lab.p06.test/"
 

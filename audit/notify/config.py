@@ -11,15 +11,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from audit.errors import ConfigFileError
-from audit.inventory import ENV_NAME_PATTERN
-from audit.yamlfile import read_yaml, validate_node
+from p06audit.errors import ConfigFileError
+from p06audit.inventory import ENV_NAME_PATTERN
+from p06audit.yamlfile import read_yaml, validate_node
 
 CONFIG_FILE = "notify.yaml"
 # A bare address: display names and lists are refused so nothing can be smuggled into headers.
 Address = Annotated[str, StringConstraints(pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")]
-# Checks whose WARN means "a certificate has entered its expiry warning window".
-CERTIFICATE_WINDOW_CHECKS = ("TLS-008", "SIGN-002")
+# Checks whose WARN means "a certificate has entered its expiry warning window" carry this tag in
+# their family's checks.yaml; `certificate_checks` in notify.yaml may name others instead.
+CERTIFICATE_EXPIRY_TAG = "certificate_expiry"
 
 _MODEL = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,7 +55,7 @@ class NotifyConfig(BaseModel):
     recipients: tuple[Address, ...] = Field(min_length=1)
     language: Literal["vi", "en"] | None = None
     send_empty: bool = False
-    certificate_checks: tuple[str, ...] = CERTIFICATE_WINDOW_CHECKS
+    certificate_checks: tuple[str, ...] | None = None
     max_items: int = Field(default=50, ge=1)
 
 

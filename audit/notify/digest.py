@@ -2,7 +2,7 @@
 
 New failures are FAIL findings whose (check, target) was not FAIL in the previous run; certificate
 warnings are WARNs of the configured expiry checks that were not WARN before; hosts in ERROR are
-every host the run could not fully check, with the reasons.
+every host the run could not fully check, with the reasons (each said once).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from audit.history.diff import index_findings
-from audit.model import Finding, Run, Status
+from p06audit.history.diff import index_findings
+from p06audit.model import Finding, Run, Status
+from p06audit.text import Message, say
 
 MAX_REASONS = 3
 
@@ -22,7 +24,7 @@ class HostInError:
     site: str
     host: str
     checks: tuple[str, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[Message, ...]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,20 @@ def _entered(run: Run, previous: Run | None, status: Status, checks: Collection[
     return sorted(entered, key=lambda f: (-f.severity.rank, f.target.key, f.check_id))
 
 
+def _reasons(finding: Finding) -> list[Message]:
+    """Why the finding is ERROR. A root cause's own words name the checks it blocked, which the
+    digest lists per host already: its reason alone is kept, so one reason shared by every family
+    of a host (a scanner that never answered) is said once."""
+    if not finding.blocked or "reason" not in finding.message.params:
+        return [finding.message]
+    given = finding.message.params["reason"]
+    return [r if isinstance(r, Message) else say("core.detail", text=str(r)) for r in _as_list(given)]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def _hosts_in_error(run: Run) -> tuple[HostInError, ...]:
     grouped: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in run.findings:
@@ -61,8 +77,8 @@ def _hosts_in_error(run: Run) -> tuple[HostInError, ...]:
         HostInError(
             site=site,
             host=host,
-            checks=tuple(sorted({f.check_id for f in found})),
-            reasons=tuple(dict.fromkeys(f.summary for f in found))[:MAX_REASONS],
+            checks=tuple(sorted({c for f in found for c in (f.blocked or (f.check_id,))})),
+            reasons=tuple(dict.fromkeys(r for f in found for r in _reasons(f)))[:MAX_REASONS],
         )
         for (site, host), found in sorted(grouped.items())
     )

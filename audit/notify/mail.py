@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.message import Message
@@ -21,16 +22,19 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from audit.model import Run
-from audit.notify.config import NotifyConfig, SmtpSettings
-from audit.notify.digest import Digest, build_digest
-from audit.notify.messages import MESSAGES
-from audit.secrets import SecretError, optional_env_secret
+from p06audit.assessment import Assessment
+from p06audit.model import Run
+from p06audit.notify.config import CERTIFICATE_EXPIRY_TAG, NotifyConfig, SmtpSettings
+from p06audit.notify.digest import Digest, build_digest
+from p06audit.processors import AuditProcessor
+from p06audit.registry import REGISTRY
+from p06audit.secrets import SecretError, optional_env_secret
+from p06audit.text import DEFAULT_TIMEZONE, Lang, Renderer, say
 
 log = logging.getLogger(__name__)
 
 _TEMPLATES = Environment(
-    loader=PackageLoader("audit.notify", "templates"),
+    loader=PackageLoader("p06audit.notify", "templates"),
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -57,29 +61,36 @@ def _section(title: str, items: tuple[Any, ...], limit: int) -> _Section:
     return _Section(title, len(items), items[:limit])
 
 
-def render_digest(digest: Digest, lang: str, limit: int, report: Path | None = None) -> Message:
+def render_digest(
+    digest: Digest, lang: Lang, limit: int, report: Path | None = None, timezone: str | None = None
+) -> Message:
     """The message without envelope addresses: subject, text part and HTML part."""
-    t = MESSAGES[lang]
+    REGISTRY.load_texts()
+    render = Renderer(lang, timezone or DEFAULT_TIMEZONE)
     inventory = Path(digest.run.inventory).name or digest.run.inventory
     counts = {
         "new": len(digest.new_failures),
         "certs": len(digest.certificate_warnings),
         "errors": len(digest.hosts_in_error),
     }
-    template = t["subject_quiet"] if digest.empty else t["subject"]
-    subject = template.format(inventory=inventory, **counts)
+    subject = render(
+        say("core.digest_subject_quiet", inventory=inventory)
+        if digest.empty
+        else say("core.digest_subject", inventory=inventory, **counts)
+    )
     context = {
-        "t": t,
+        "m": lambda key, **params: render(say(key, **params)),
+        "m_of": render,
         "lang": lang,
         "d": digest,
         "inventory": inventory,
         "report": str(report) if report else None,
         "subject": subject,
         "sections": [
-            _section(t["new_failures"], digest.new_failures, limit),
-            _section(t["certificate_warnings"], digest.certificate_warnings, limit),
+            _section(render(say("core.digest_new_failures")), digest.new_failures, limit),
+            _section(render(say("core.digest_certificate_warnings")), digest.certificate_warnings, limit),
         ],
-        "hosts": _section(t["hosts_in_error"], digest.hosts_in_error, limit),
+        "hosts": _section(render(say("core.digest_hosts_in_error")), digest.hosts_in_error, limit),
     }
     # The compat32 MIME classes: the newer EmailMessage folding drops the space between two encoded
     # words of a long non-ASCII subject (seen with Vietnamese subjects on Python 3.11).
@@ -120,16 +131,25 @@ def deliver(message: Message, smtp: SmtpSettings, sender: str, recipients: tuple
 
 
 def send_digest(
-    run: Run, previous: Run | None, config: NotifyConfig, lang: str = "vi", *, report: Path | None = None
+    run: Run,
+    previous: Run | None,
+    config: NotifyConfig,
+    lang: Lang = "vi",
+    *,
+    report: Path | None = None,
+    timezone: str | None = None,
 ) -> bool:
     """Mail the digest of `run` (compared with `previous`); True if the server accepted it."""
-    digest = build_digest(run, previous, config.certificate_checks)
+    checks = config.certificate_checks
+    digest = build_digest(
+        run, previous, REGISTRY.tagged(CERTIFICATE_EXPIRY_TAG) if checks is None else checks
+    )
     if digest.empty and not config.send_empty:
         log.info("nothing new to notify for run %s; no digest sent", run.id)
         return False
     where = f"{config.smtp.host}:{config.smtp.port}"
     try:
-        message = render_digest(digest, config.language or lang, config.max_items, report)
+        message = render_digest(digest, config.language or lang, config.max_items, report, timezone)
         message["From"] = f"p06audit <{config.sender}>"
         message["To"] = ", ".join(config.recipients)
         deliver(message, config.smtp, config.sender, config.recipients)
@@ -142,3 +162,22 @@ def send_digest(
         return False
     log.info("audit digest of run %s sent via %s to %d recipients", run.id, where, len(config.recipients))
     return True
+
+
+class Notifier(AuditProcessor):
+    """Mails the digest once the reports of a run are on disk, compared with the run `previous`
+    gives (the history's baseline, read before the scan)."""
+
+    def __init__(self, config: NotifyConfig, previous: Callable[[], Run | None] = lambda: None) -> None:
+        self.config = config
+        self.previous = previous
+
+    def reported(self, assessment: Assessment, directory: Path) -> None:
+        send_digest(
+            assessment.run,
+            self.previous(),
+            self.config,
+            assessment.language,
+            report=directory,
+            timezone=assessment.timezone,
+        )

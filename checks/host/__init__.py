@@ -1,5 +1,4 @@
-"""Host family: authenticated checks over SSH (effective sshd settings, clock, logs, firewall, updates)."""
+"""Host family: authenticated checks over SSH (effective sshd settings, clock, logs, firewall, updates).
 
-from checks.host import collect, rules
-
-__all__ = ["collect", "rules"]
+The family object is `family.FAMILY` (entry point `p06audit.checks`); importing the package loads nothing.
+"""

@@ -10,15 +10,17 @@ import time
 
 import paramiko
 
-from audit.errors import AuditError
-from audit.inventory import Host
-from audit.model import CollectionFailed, Observation
-from audit.registry import CollectContext, collector
-from audit.runner import host_target
-from checks.host.commands import PROBES, Probe
-from checks.host.observations import CommandResult, HostFacts
-from checks.ssh.collect import describe_connect_error
-from checks.ssh.session import login
+from p06audit.checks.host.commands import PROBES, Probe
+from p06audit.checks.host.observations import CommandResult, HostFacts
+from p06audit.checks.ssh.collect import describe_connect_error
+from p06audit.checks.ssh.family import ssh_of
+from p06audit.checks.ssh.session import login
+from p06audit.errors import AuditError
+from p06audit.inventory import Host
+from p06audit.model import CollectionFailed, Observation
+from p06audit.registry import CollectContext, collects, describe_error
+from p06audit.runner import host_target
+from p06audit.text import Message, say
 
 OUTPUT_LIMIT = 512 * 1024
 # Package-manager simulations read large indexes; they get this many timeouts.
@@ -59,19 +61,24 @@ def run_probe(transport: paramiko.Transport, probe: Probe, timeout: float) -> Co
     )
 
 
-@collector(family="host", produces=[HostFacts], per_host=True)
+@collects(HostFacts, per_host=True)
 def collect_host(host: Host, ctx: CollectContext) -> list[Observation]:
-    target = host_target(host, host.data.ssh.port if host.data.ssh else None)
+    """Every probe the selected checks need over one login, or why the host was not examined (HOST-000)."""
+    spec = ssh_of(host)
+    target = host_target(host, spec.port if spec else None)
     probes = [p for p in PROBES if any(ctx.wants(c) for c in p.checks)]
+    reason: Message | str
     try:
         with login(host, ctx.options, ctx.inventory) as transport:
             results = tuple(run_probe(transport, p, ctx.options.timeout) for p in probes)
     except AuditError as exc:
-        reason = str(exc)
+        reason = exc.reason()
     except OSError as exc:
-        reason = f"{host.name}: {describe_connect_error(exc, ctx.options.timeout)}"
+        reason = say(
+            "host.connect_failed", host=host.name, error=describe_connect_error(exc, ctx.options.timeout)
+        )
     except (paramiko.SSHException, EOFError) as exc:
-        reason = f"SSH session with {host.name} failed: {exc}"
+        reason = say("host.session_failed", host=host.name, error=describe_error(exc))
     else:
         return [HostFacts(target, results)]
     return [CollectionFailed(target, HostFacts, reason)]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from audit.model import Observation
+from p06audit.model import Observation
+from p06audit.text import Message, say
 
 MISSING_TOOL = 127
 
@@ -28,12 +30,24 @@ class CommandResult:
     def ok(self) -> bool:
         return self.exit_status == 0
 
-    def brief(self, limit: int = 300) -> str:
-        """A short, single-paragraph account of a failed probe for summaries and evidence."""
-        text = " / ".join(line.strip() for line in (self.stderr or self.stdout).splitlines() if line.strip())
+    def brief(self, limit: int = 300) -> Message:
+        """A short, single-paragraph account of a failed probe for summaries."""
         if self.exit_status is None:
-            return "did not finish in time"
-        return f"exit {self.exit_status}: {text[:limit]}" if text else f"exit {self.exit_status}"
+            return say("host.probe_timeout")
+        text = self.output(limit)
+        if text:
+            return say("host.probe_exit", status=self.exit_status, output=text)
+        return say("host.probe_exit_quiet", status=self.exit_status)
+
+    def output(self, limit: int = 300) -> str:
+        """What the command printed (its errors first), as one line."""
+        return " / ".join(line.strip() for line in (self.stderr or self.stdout).splitlines() if line.strip())[
+            :limit
+        ]
+
+    def facts(self) -> dict[str, Any]:
+        """A failed probe as evidence: how it ended and what it said."""
+        return {"probe": self.probe, "exit_status": self.exit_status, "output": self.output()}
 
 
 @dataclass(frozen=True)

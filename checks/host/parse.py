@@ -1,11 +1,17 @@
-"""Pure parsers for what the probe commands print (C locale). No I/O: rules call these."""
+"""Pure parsers for what the probe commands print (C locale). No I/O: rules call these.
+
+A clock reading's `detail` is either the tool's own words (`Leap status: Normal`) or our message
+about them (a finding quotes it); a firewall reading's `detail` is the counts behind its verdict.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from checks.host.observations import CommandResult
+from p06audit.checks.host.observations import CommandResult
+from p06audit.text import Message, say
 
 # --- sshd -T -----------------------------------------------------------------------------------
 
@@ -33,7 +39,12 @@ class ClockReading:
     answered: bool
     synchronised: bool
     offset_seconds: float | None = None
-    detail: str = ""
+    detail: Message | str = ""
+
+    def evidence(self) -> dict[str, Any]:
+        """The reading as facts; a message detail as its key and parameters."""
+        detail = self.detail.to_json() if isinstance(self.detail, Message) else self.detail
+        return {**asdict(self), "detail": detail}
 
 
 def _key_values(text: str) -> dict[str, str]:
@@ -73,10 +84,10 @@ def ntpq(result: CommandResult) -> ClockReading:
         return ClockReading("ntpq", False, False, detail=result.brief())
     peer = next((line for line in result.stdout.splitlines() if line.startswith("*")), None)
     if peer is None:
-        return ClockReading("ntpq", True, False, detail="no system peer selected (no line marked '*')")
+        return ClockReading("ntpq", True, False, detail=say("host.no_system_peer"))
     columns = peer[1:].split()
     offset = float(columns[8]) / 1000 if len(columns) > 8 and _is_number(columns[8]) else None
-    return ClockReading("ntpq", True, True, offset, f"system peer {columns[0]}")
+    return ClockReading("ntpq", True, True, offset, say("host.system_peer", peer=columns[0]))
 
 
 def _is_number(text: str) -> bool:
@@ -150,11 +161,13 @@ def needs_root(result: CommandResult) -> bool:
 
 @dataclass(frozen=True)
 class FirewallReading:
+    """What a firewall tool lists; `detail` holds the counts or status line behind the verdict."""
+
     tool: str
     active: bool
     rules: int
     input_policy: str | None = None
-    detail: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,9 +197,7 @@ def nft_ruleset(text: str) -> FirewallReading:
     inputs = [c for c in chains if c.hook == "input"]
     policy = next((c.policy for c in inputs if c.policy), None)
     active = any(c.rules or c.policy in ("drop", "reject") for c in inputs)
-    return FirewallReading(
-        "nft", active, rules, policy, f"{len(chains)} chains, {len(inputs)} on the input hook"
-    )
+    return FirewallReading("nft", active, rules, policy, {"chains": len(chains), "input_chains": len(inputs)})
 
 
 def iptables_rules(text: str) -> FirewallReading:
@@ -196,13 +207,13 @@ def iptables_rules(text: str) -> FirewallReading:
     policy = policy_line.split()[2] if policy_line else None
     inputs = [line for line in rules if line.startswith("-A INPUT ")]
     active = bool(inputs) or policy in ("DROP", "REJECT")
-    return FirewallReading("iptables", active, len(rules), policy, f"{len(inputs)} rules in INPUT")
+    return FirewallReading("iptables", active, len(rules), policy, {"input_rules": len(inputs)})
 
 
 def ufw_status(text: str) -> FirewallReading:
     active = "Status: active" in text
     rules = [line for line in text.splitlines()[1:] if re.match(r"^\S.*\s(ALLOW|DENY|REJECT|LIMIT)\b", line)]
-    return FirewallReading("ufw", active, len(rules), None, text.splitlines()[0] if text else "")
+    return FirewallReading("ufw", active, len(rules), None, {"status": text.splitlines()[0] if text else ""})
 
 
 FIREWALL_PARSERS = {"nft": nft_ruleset, "iptables": iptables_rules, "ufw": ufw_status}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from audit.yamlfile import load_packaged
+from p06audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,8 +35,9 @@ class SshdSetting(Sourced):
             return value.isdigit() and int(value) <= self.at_most
         return value.lower() in {a.lower() for a in self.allowed}
 
-    def expected(self) -> str:
-        return f"at most {self.at_most}" if self.at_most is not None else " or ".join(self.allowed)
+    def expected(self) -> dict[str, Any]:
+        """The accepted values as evidence."""
+        return {"at_most": self.at_most} if self.at_most is not None else {"one_of": list(self.allowed)}
 
 
 class TimeSync(Sourced):

@@ -2,6 +2,7 @@
 
 SSH-008 reads the host collector's observation, so it is registered in the `host` family (the
 runner pairs checks with their family's collector); its ID stays in the SSH series it belongs to.
+Their words are in checks.yaml; each rule returns a status, a message key and its parameters.
 """
 
 from __future__ import annotations
@@ -10,18 +11,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from audit.model import Outcome, Severity, Status
-from audit.registry import RuleContext, check
-from checks.host import parse
-from checks.host.commands import FIREWALLS, LOG_FORWARDERS, PACKAGE_MANAGERS, TIME_SYNC
-from checks.host.observations import CommandResult, HostFacts
-from checks.host.policy import load_policy
-from checks.ssh.policy import load_policy as load_ssh_policy
-from checks.ssh.rules import worst
+from p06audit.checks.host import parse
+from p06audit.checks.host.commands import FIREWALLS, LOG_FORWARDERS, PACKAGE_MANAGERS, TIME_SYNC
+from p06audit.checks.host.observations import CommandResult, HostFacts
+from p06audit.checks.host.policy import SshdSetting, load_policy
+from p06audit.checks.ssh.policy import load_policy as load_ssh_policy
+from p06audit.checks.ssh.rules import worst
+from p06audit.model import Outcome, Status
+from p06audit.registry import RuleContext, rule
+from p06audit.text import Message, say
 
 T = TypeVar("T")
 EVIDENCE_ITEMS = 50
-HOST_FAMILY = "host"
 
 
 def _present(obs: HostFacts, probes: Sequence[str]) -> tuple[list[CommandResult], list[str]]:
@@ -30,67 +31,62 @@ def _present(obs: HostFacts, probes: Sequence[str]) -> tuple[list[CommandResult]
     return [r for r in results if not r.missing], [r.probe for r in results if r.missing]
 
 
-def _lacking(missing: list[str], what: str) -> Outcome:
-    return Outcome(
-        Status.SKIP,
-        f"The host has none of {', '.join(missing)}, so {what} cannot be read this way; check it by hand.",
-        {"missing": missing},
-    )
+def _lacking(missing: list[str], what: Message) -> Outcome:
+    return Outcome(Status.SKIP, say("host.lacking", tools=missing, what=what), {"missing": missing})
 
 
-def _failures(results: Sequence[CommandResult]) -> dict[str, str]:
-    return {r.probe: r.brief() for r in results if not r.ok}
+def _failed(results: Sequence[CommandResult]) -> list[CommandResult]:
+    return [r for r in results if not r.ok]
+
+
+def _failures(results: Sequence[CommandResult]) -> list[Message]:
+    """Each failed probe as `probe: how it ended`, for a summary."""
+    return [say("host.probe_failed", probe=r.probe, result=r.brief()) for r in _failed(results)]
+
+
+def _failure_facts(results: Sequence[CommandResult]) -> list[dict[str, Any]]:
+    return [r.facts() for r in _failed(results)]
 
 
 def _read_all(results: Sequence[CommandResult], parsers: Mapping[str, Callable[[str], T]]) -> list[T]:
     return [parsers[r.probe](r.stdout) for r in results if r.ok]
 
 
-@check(
-    id="SSH-008",
-    title="Effective sshd settings (sshd -T): root login, empty passwords, passwords, tries, X11, logging",
-    severity=Severity.HIGH,
-    controls=["VN-SSH-03"],
-    remediation=(
-        "In sshd_config set PermitRootLogin no (or prohibit-password), PermitEmptyPasswords no, "
-        "PasswordAuthentication no, MaxAuthTries 4 or less, X11Forwarding no, LogLevel VERBOSE; "
-        "check with sshd -t and reload sshd."
-    ),
-    observes=HostFacts,
-    needs=["ssh_credentials"],
-    family=HOST_FAMILY,
-)
+def _judged_setting(setting: SshdSetting, value: str | None, level: int) -> Status:
+    """WARN when sshd -T does not report the keyword; password logins follow the SSH level rule."""
+    if value is None:
+        return Status.WARN
+    if setting.accepts(value):
+        return Status.PASS
+    return load_ssh_policy().password_status(level) if setting.by_security_level else Status.FAIL
+
+
+@rule("SSH-008", observes=HostFacts, needs=["ssh_credentials"])
 def sshd_effective_settings(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
     result = obs.result("sshd")
     if result is None:
         return None
     if result.missing:
-        return Outcome(Status.SKIP, "No OpenSSH sshd on this host (another SSH server answers).", {})
+        return Outcome(Status.SKIP, say("SSH-008.no_sshd"), {})
     if not result.ok:
-        hint = (
-            " It needs root: allow the audit account `sudo -n sshd -T`." if parse.needs_root(result) else ""
+        hint = say("SSH-008.needs_root") if parse.needs_root(result) else ""
+        return Outcome(
+            Status.ERROR, say("SSH-008.failed", result=result.brief(), hint=hint), {"probe": result.facts()}
         )
-        return Outcome(Status.ERROR, f"sshd -T failed ({result.brief()}).{hint}", {"probe": result.brief()})
     config, settings = parse.sshd_settings(result.stdout)
     policy = load_policy()
     level = ctx.site.data.security_level if ctx.site else 5
     items: list[dict[str, Any]] = []
-    for rule in policy.sshd_settings:
-        value = settings.get(rule.keyword)
-        if value is None:
-            status = Status.WARN
-        elif rule.accepts(value):
-            status = Status.PASS
-        else:
-            status = load_ssh_policy().password_status(level) if rule.by_security_level else Status.FAIL
+    for setting in policy.sshd_settings:
+        value = settings.get(setting.keyword)
         items.append(
             {
-                "keyword": rule.keyword,
+                "keyword": setting.keyword,
                 "value": value,
-                "expected": rule.expected(),
-                "verdict": status.value,
-                "why": rule.why,
-                "sources": list(rule.sources),
+                "expected": setting.expected(),
+                "verdict": _judged_setting(setting, value, level).value,
+                "why": setting.why,
+                "sources": list(setting.sources),
             }
         )
     evidence = {
@@ -99,33 +95,28 @@ def sshd_effective_settings(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
         "settings": items,
         "sources": policy.cited({s for r in policy.sshd_settings for s in r.sources}),
     }
-    bad = [f"{i['keyword']} {i['value'] or '(not reported)'}" for i in items if i["verdict"] != "PASS"]
-    status = worst(Status(i["verdict"]) for i in items)
+    bad = [
+        say("SSH-008.setting", keyword=i["keyword"], value=i["value"])
+        if i["value"]
+        else say("SSH-008.not_reported", keyword=i["keyword"])
+        for i in items
+        if i["verdict"] != "PASS"
+    ]
     if bad:
-        return Outcome(status, f"sshd settings outside policy ({config}): {', '.join(bad)}.", evidence)
-    return Outcome(Status.PASS, f"All {len(items)} sshd settings meet the policy ({config}).", evidence)
+        status = worst(Status(i["verdict"]) for i in items)
+        return Outcome(status, say("SSH-008.outside_policy", config=config, settings=bad), evidence)
+    return Outcome(Status.PASS, say("SSH-008.all_ok", count=len(items), config=config), evidence)
 
 
-@check(
-    id="HOST-001",
-    title="Clock synchronised (timedatectl, chronyc or ntpq)",
-    severity=Severity.MEDIUM,
-    controls=["VN-HOST-01"],
-    remediation=(
-        "Run one NTP client (chrony, systemd-timesyncd or ntpd) against the province's time servers and "
-        "check that it reports synchronised (chronyc tracking / timedatectl)."
-    ),
-    observes=HostFacts,
-    needs=["ssh_credentials"],
-)
+@rule("HOST-001", observes=HostFacts, needs=["ssh_credentials"])
 def clock_synchronised(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
     present, missing = _present(obs, TIME_SYNC)
     if not present:
-        return _lacking(missing, "time synchronisation") if missing else None
+        return _lacking(missing, say("host.what_time_sync")) if missing else None
     readings = [parse.CLOCK_PARSERS[r.probe](r) for r in present]
     tolerance = load_policy().time_sync.max_offset_seconds
     evidence = {
-        "readings": [asdict(r) for r in readings],
+        "readings": [r.evidence() for r in readings],
         "missing": missing,
         "max_offset_seconds": tolerance,
     }
@@ -134,109 +125,78 @@ def clock_synchronised(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
         off = [r for r in synced if r.offset_seconds is not None and r.offset_seconds > tolerance]
         if off:
             return Outcome(
-                Status.WARN,
-                f"Clock synchronised ({off[0].tool}) but {off[0].offset_seconds:g} s off.",
-                evidence,
+                Status.WARN, say("HOST-001.offset", tool=off[0].tool, offset=off[0].offset_seconds), evidence
             )
-        return Outcome(Status.PASS, f"Clock synchronised ({synced[0].tool}: {synced[0].detail}).", evidence)
+        return Outcome(
+            Status.PASS, say("HOST-001.synchronised", tool=synced[0].tool, detail=synced[0].detail), evidence
+        )
     answered = [r for r in readings if r.answered]
     if answered:
+        first = answered[0]
         return Outcome(
-            Status.FAIL, f"Clock not synchronised ({answered[0].tool}: {answered[0].detail}).", evidence
+            Status.FAIL, say("HOST-001.not_synchronised", tool=first.tool, detail=first.detail), evidence
         )
-    why = "; ".join(f"{r.tool}: {r.detail}" for r in readings)
-    return Outcome(Status.FAIL, f"No time-synchronisation service answers ({why}).", evidence)
+    why = [say("host.tool_detail", tool=r.tool, detail=r.detail) for r in readings]
+    return Outcome(Status.FAIL, say("HOST-001.no_service", readings=why), evidence)
 
 
-@check(
-    id="HOST-002",
-    title="Remote log forwarding configured (rsyslog, syslog-ng or journald upload)",
-    severity=Severity.MEDIUM,
-    controls=["VN-HOST-02"],
-    remediation=(
-        "Forward system and auth logs to the province's log server, e.g. rsyslog "
-        "`*.* @@logs.example:6514` with TLS, or systemd-journal-upload with URL= set and the unit enabled."
-    ),
-    observes=HostFacts,
-    needs=["ssh_credentials"],
-)
+@rule("HOST-002", observes=HostFacts, needs=["ssh_credentials"])
 def logs_forwarded(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
     present, missing = _present(obs, LOG_FORWARDERS)
     if not present:
-        return _lacking(missing, "log forwarding") if missing else None
+        return _lacking(missing, say("host.what_log_forwarding")) if missing else None
     targets = {r.probe: parse.FORWARD_PARSERS[r.probe](r.stdout) for r in present if r.ok}
-    evidence = {"forwarders": targets, "missing": missing, "failed": _failures(present)}
+    evidence = {"forwarders": targets, "missing": missing, "failed": _failure_facts(present)}
     found = [t for ts in targets.values() for t in ts]
     if found:
-        return Outcome(Status.PASS, f"Logs are forwarded: {', '.join(found[:5])}.", evidence)
+        return Outcome(Status.PASS, say("HOST-002.forwarded", targets=found[:5]), evidence)
     if not targets:
-        return Outcome(Status.ERROR, f"Could not read the log configuration: {_failures(present)}.", evidence)
-    return Outcome(
-        Status.FAIL, f"{', '.join(targets)} installed but no remote destination is configured.", evidence
-    )
+        return Outcome(Status.ERROR, say("HOST-002.unreadable", failures=_failures(present)), evidence)
+    return Outcome(Status.FAIL, say("HOST-002.no_destination", tools=list(targets)), evidence)
 
 
-@check(
-    id="HOST-003",
-    title="Host firewall active with rules (nftables, iptables or ufw)",
-    severity=Severity.HIGH,
-    controls=["VN-NET-02"],
-    remediation=(
-        "Load a default-deny input policy that allows only the host's approved services and the management "
-        "zone (nftables or ufw), and make it persistent across reboots."
-    ),
-    observes=HostFacts,
-    needs=["ssh_credentials"],
-)
+def _firewall_reading(reading: parse.FirewallReading) -> Message:
+    if reading.input_policy:
+        return say("HOST-003.reading", tool=reading.tool, rules=reading.rules, policy=reading.input_policy)
+    return say("HOST-003.reading_no_policy", tool=reading.tool, rules=reading.rules)
+
+
+@rule("HOST-003", observes=HostFacts, needs=["ssh_credentials"])
 def firewall_active(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
     present, missing = _present(obs, FIREWALLS)
     if not present:
-        return _lacking(missing, "the host firewall") if missing else None
+        return _lacking(missing, say("host.what_firewall")) if missing else None
     readings = _read_all(present, parse.FIREWALL_PARSERS)
-    evidence = {"readings": [asdict(r) for r in readings], "missing": missing, "failed": _failures(present)}
+    evidence = {
+        "readings": [asdict(r) for r in readings],
+        "missing": missing,
+        "failed": _failure_facts(present),
+    }
     active = [r for r in readings if r.active]
     if active:
         return Outcome(
-            Status.PASS, f"Host firewall active: {active[0].tool}, {active[0].rules} rules.", evidence
+            Status.PASS, say("HOST-003.active", tool=active[0].tool, rules=active[0].rules), evidence
         )
     if readings:
-        shown = ", ".join(
-            f"{r.tool} ({r.rules} rules, input policy {r.input_policy or 'none'})" for r in readings
-        )
-        return Outcome(Status.FAIL, f"No active host firewall: {shown}.", evidence)
-    if all(parse.needs_root(r) for r in present):
         return Outcome(
-            Status.ERROR,
-            "Listing firewall rules needs root: allow the audit account `sudo -n` for "
-            + ", ".join(r.probe for r in present)
-            + ".",
-            evidence,
+            Status.FAIL, say("HOST-003.inactive", readings=[_firewall_reading(r) for r in readings]), evidence
         )
-    return Outcome(Status.ERROR, f"Could not list the firewall rules: {_failures(present)}.", evidence)
+    if all(parse.needs_root(r) for r in present):
+        return Outcome(Status.ERROR, say("HOST-003.needs_root", probes=[r.probe for r in present]), evidence)
+    return Outcome(Status.ERROR, say("HOST-003.unreadable", failures=_failures(present)), evidence)
 
 
-@check(
-    id="HOST-004",
-    title="No pending security updates (apt or dnf)",
-    severity=Severity.HIGH,
-    controls=["VN-HOST-04"],
-    remediation=(
-        "Install the pending security updates (apt-get upgrade / dnf upgrade --security) in the next "
-        "maintenance window, refresh package lists daily, and reboot where the kernel or libc changed."
-    ),
-    observes=HostFacts,
-    needs=["ssh_credentials"],
-)
+@rule("HOST-004", observes=HostFacts, needs=["ssh_credentials"])
 def security_updates(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
     present, missing = _present(obs, PACKAGE_MANAGERS)
     if not present:
-        return _lacking(missing, "pending updates") if missing else None
+        return _lacking(missing, say("host.what_updates")) if missing else None
     readings = _read_all(present, parse.UPDATE_PARSERS)
     if not readings:
         return Outcome(
             Status.ERROR,
-            f"Could not list pending updates: {_failures(present)}.",
-            {"failed": _failures(present)},
+            say("HOST-004.unreadable", failures=_failures(present)),
+            {"failed": _failure_facts(present)},
         )
     reading = readings[0]
     policy = load_policy().updates
@@ -249,17 +209,10 @@ def security_updates(obs: HostFacts, ctx: RuleContext) -> Outcome | None:
         "max_list_age_days": policy.max_list_age_days,
     }
     if reading.security:
-        return Outcome(
-            Status.FAIL,
-            f"{len(reading.security)} security updates pending ({reading.total} in all, {reading.tool}).",
-            evidence,
-        )
+        pending = say("HOST-004.pending", count=len(reading.security), total=reading.total, tool=reading.tool)
+        return Outcome(Status.FAIL, pending, evidence)
     if reading.lists_age_days is not None and reading.lists_age_days > policy.max_list_age_days:
-        return Outcome(
-            Status.WARN,
-            f"No security update pending, but package lists are {reading.lists_age_days:.0f} days old.",
-            evidence,
-        )
+        return Outcome(Status.WARN, say("HOST-004.stale_lists", days=round(reading.lists_age_days)), evidence)
     return Outcome(
-        Status.PASS, f"No security update pending ({reading.total} other updates, {reading.tool}).", evidence
+        Status.PASS, say("HOST-004.none_pending", total=reading.total, tool=reading.tool), evidence
     )

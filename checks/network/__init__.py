@@ -1,5 +1,4 @@
-"""Network exposure: one nmap sweep per site judged against per-role port policy (NET-001..NET-007)."""
+"""Network exposure: one nmap sweep per site judged against per-role port policy (NET-001..NET-007).
 
-from checks.network import collect, rules
-
-__all__ = ["collect", "rules"]
+The family object is `family.FAMILY` (entry point `p06audit.checks`); importing the package loads nothing.
+"""

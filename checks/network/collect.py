@@ -20,15 +20,17 @@ from typing import Any
 
 import nmap
 
-from audit.errors import ScopeError
-from audit.inventory import Host, Site
-from audit.model import CollectionFailed, Observation, Target
-from audit.registry import CollectContext, collector
-from audit.runner import host_target
-from audit.scope import parse_address, parse_network, parse_ports, require_program, scan_targets
-from checks.network.observations import HostPorts, HttpProbe, PortSeen, SubnetSweep, UnmanagedAddress
-from checks.network.policy import load_policy
-from checks.network.rules import FAMILY
+from p06audit.checks.network.family import NetworkOptions
+from p06audit.checks.network.observations import HostPorts, HttpProbe, PortSeen, SubnetSweep, UnmanagedAddress
+from p06audit.checks.network.policy import load_policy
+from p06audit.checks.tls.family import TlsHost
+from p06audit.errors import AuditError, ScopeError
+from p06audit.inventory import Host, Site
+from p06audit.model import CollectionFailed, Observation, Target
+from p06audit.registry import CollectContext, collects
+from p06audit.runner import host_target
+from p06audit.scope import parse_address, parse_network, parse_ports, require_program, scan_targets
+from p06audit.text import Message, say
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,11 @@ class SitePlan:
     ports: tuple[int, ...]
 
 
-@collector(family=FAMILY, produces=[HostPorts, SubnetSweep])
+class SweepFailed(AuditError):
+    """nmap could not sweep a site (its reason is the message)."""
+
+
+@collects(HostPorts, SubnetSweep)
 def collect_network(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
     """Sweep every site that has hosts to scan or subnets to discover, a few sites at a time."""
     nmap_path = require_program("nmap", "nmap")
@@ -64,7 +70,7 @@ def collect_network(hosts: Sequence[Host], ctx: CollectContext) -> list[Observat
 
 
 def plan_sites(hosts: Sequence[Host], ctx: CollectContext) -> list[SitePlan]:
-    policy_ports = load_policy().scan_ports() | set(ctx.options.extra_ports)
+    policy_ports = load_policy().scan_ports() | set(ctx.options.of(NetworkOptions).extra_ports)
     plans = []
     for site in ctx.inventory.sites.values():
         site_hosts = tuple(h for h in hosts if h.site.name == site.name)
@@ -85,21 +91,22 @@ def sweep_site(plan: SitePlan, nmap_path: str, ctx: CollectContext, deadline: fl
             parse_address(host.address)
             hosts.append(host)
         except ScopeError as exc:
-            observed.append(_failed(host_target(host), HostPorts, str(exc)))
+            observed.append(_failed(host_target(host), HostPorts, exc.reason()))
     subnets: tuple[str, ...] = ()
     try:
         subnets = tuple(str(parse_network(s, allow_wide=ctx.options.allow_wide_scope)) for s in plan.subnets)
     except ScopeError as exc:
-        observed.append(_failed(_site_target(plan.site), SubnetSweep, str(exc)))
+        observed.append(_failed(_site_target(plan.site), SubnetSweep, exc.reason()))
     if not hosts and not subnets:
         return observed
     try:
         ports = parse_ports(plan.ports)
         targets = scan_targets([h.address for h in hosts], subnets, allow_wide=ctx.options.allow_wide_scope)
         result = run_nmap(nmap_path, targets, ports, ctx, deadline)
-    except (ScopeError, nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
-        reason = f"nmap sweep of site {plan.site.name} failed: {exc}"
-        log.warning(reason)
+    except (ScopeError, SweepFailed, nmap.PortScannerError, nmap.PortScannerTimeout) as exc:
+        error = exc.reason() if isinstance(exc, AuditError) else str(exc)
+        reason = say("network.sweep_failed", site=plan.site.name, error=error)
+        log.warning("nmap sweep of site %s failed: %s", plan.site.name, exc)
         observed += [_failed(host_target(h), HostPorts, reason) for h in hosts]
         if subnets:
             observed.append(_failed(_site_target(plan.site), SubnetSweep, reason))
@@ -118,7 +125,7 @@ def nmap_arguments(ctx: CollectContext) -> list[str]:
     port's state is known and a host nmap gave up on is recognisable by its missing ports.
     """
     args = ["-sT", "-Pn", "-n", "-d", "--max-retries", "2", "--host-timeout", f"{host_timeout(ctx):.0f}s"]
-    if ctx.options.service_detection:
+    if ctx.options.of(NetworkOptions).service_detection:
         banner_wait = f"banner.timeout={ctx.options.timeout:g}s"
         args += ["-sV", "--version-light", "--script", "banner", "--script-args", banner_wait]
     return args
@@ -126,7 +133,9 @@ def nmap_arguments(ctx: CollectContext) -> list[str]:
 
 def host_timeout(ctx: CollectContext) -> float:
     """nmap gives up on one host after this long; service detection needs several probe rounds."""
-    factor = DETECTION_TIMEOUT_FACTOR if ctx.options.service_detection else HOST_TIMEOUT_FACTOR
+    factor = (
+        DETECTION_TIMEOUT_FACTOR if ctx.options.of(NetworkOptions).service_detection else HOST_TIMEOUT_FACTOR
+    )
     return max(1.0, ctx.options.timeout * factor)
 
 
@@ -156,7 +165,7 @@ def _scan(
 ) -> PortsByAddress:
     remaining = deadline - time.monotonic()
     if remaining <= 1:
-        raise nmap.PortScannerTimeout("no time left in the network sweep's budget before this site")
+        raise SweepFailed(say("network.no_time_left"))
     scanner = nmap.PortScanner(nmap_search_path=(nmap_path,))
     arguments = nmap_arguments(ctx) + (["-6"] if ipv6 else [])
     scanner.scan(
@@ -168,7 +177,7 @@ def _scan(
     errors = scanner.scaninfo().get("error")
     if errors and not scanner.all_hosts():
         raise nmap.PortScannerError(" ".join(str(e).strip() for e in errors))
-    detection = ctx.options.service_detection
+    detection = ctx.options.of(NetworkOptions).service_detection
     return {
         address: {
             port: _port_seen(port, info, detection) for port, info in scanner[address].get("tcp", {}).items()
@@ -200,9 +209,12 @@ def _host_observations(
         seen = result.get(_canonical(host.address), {})
         missing = set(ports) - set(seen)
         if missing:
-            reason = (
-                f"nmap returned no result for {len(missing)} of {len(ports)} ports of {host.address} "
-                f"(host timeout {host_timeout(ctx):.0f} s reached, or the scan was aborted)"
+            reason = say(
+                "network.host_timed_out",
+                missing=len(missing),
+                total=len(ports),
+                address=host.address,
+                timeout=round(host_timeout(ctx)),
             )
             observed.append(_failed(host_target(host), HostPorts, reason))
         else:
@@ -214,7 +226,7 @@ def _host_observations(
                 target=host_target(host),
                 scanned=ports,
                 ports=tuple(seen[p] for p in ports),
-                service_detection=ctx.options.service_detection,
+                service_detection=ctx.options.of(NetworkOptions).service_detection,
                 http=probes.get(host.name, ()),
             )
         )
@@ -261,7 +273,7 @@ def _http_probes(
 
 def fetch_root(host: Host, port: int, timeout: float) -> HttpProbe:
     """One `GET /` without following redirects; the answer's status and Location are all we keep."""
-    name = next((t.sni for t in host.data.tls if t.sni), None) or _host_header(host.address)
+    name = next((t.sni for t in host.part(TlsHost).tls if t.sni), None) or _host_header(host.address)
     connection = http.client.HTTPConnection(host.address, port, timeout=timeout)
     try:
         connection.request(
@@ -292,5 +304,5 @@ def _site_target(site: Site) -> Target:
     return Target(site=site.name, resource="subnets")
 
 
-def _failed(target: Target, expected: type[Observation], reason: str) -> CollectionFailed:
+def _failed(target: Target, expected: type[Observation], reason: Message | str) -> CollectionFailed:
     return CollectionFailed(target=target, expected=expected, reason=reason)

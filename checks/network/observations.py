@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from audit.model import Observation
+from p06audit.model import Observation
 
 OPEN = "open"
 

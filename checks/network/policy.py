@@ -10,8 +10,8 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from audit.inventory import Role, SiteKind
-from audit.yamlfile import load_packaged
+from p06audit.inventory import Role, SiteKind
+from p06audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 Port = int

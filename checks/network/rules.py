@@ -1,18 +1,19 @@
-"""NET checks: pure judgements of the sweep's observations against the network policy (policy.yaml)."""
+"""NET checks: pure judgements of the sweep's observations against the network policy (policy.yaml).
+
+Their words are in checks.yaml; each rule returns a status, a message key and its parameters.
+"""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from audit.inventory import Host
-from audit.model import Outcome, Severity, Status
-from audit.registry import RuleContext, check
-from checks.network.observations import HostPorts, PortSeen, SubnetSweep
-from checks.network.policy import load_policy
-
-FAMILY = "network"
-net_check = partial(check, family=FAMILY)
+from p06audit.checks.network.family import NetworkHost
+from p06audit.checks.network.observations import HostPorts, PortSeen, SubnetSweep
+from p06audit.checks.network.policy import load_policy
+from p06audit.inventory import Host
+from p06audit.model import Outcome, Status
+from p06audit.registry import RuleContext, rule
+from p06audit.text import say
 
 
 def _host(ctx: RuleContext) -> Host:
@@ -21,47 +22,26 @@ def _host(ctx: RuleContext) -> Host:
     return ctx.host
 
 
-def _declared(host: Host) -> dict[int, str]:
-    """Declared ports and what the inventory calls them."""
-    named = {e.port: "tls" for e in host.data.tls}
-    named |= {s.port: s.name or "service" for s in host.data.services}
-    if host.data.ssh is not None:
-        named[host.data.ssh.port] = "ssh"
-    return named
-
-
 def _ports(ports: list[PortSeen] | tuple[PortSeen, ...]) -> list[dict[str, Any]]:
     return [p.evidence() for p in ports]
 
 
-def _numbers(ports: list[PortSeen] | tuple[PortSeen, ...]) -> str:
-    return ", ".join(str(p.port) for p in ports)
+def _numbers(ports: list[PortSeen] | tuple[PortSeen, ...]) -> list[int]:
+    return [p.port for p in ports]
 
 
-@net_check(
-    id="NET-001",
-    title="Declared TCP services are reachable",
-    severity=Severity.MEDIUM,
-    controls=["VN-NET-02"],
-    remediation=(
-        "Start the service or open the firewall path from the audit station, or correct the inventory "
-        "(tls, ssh, services) if the service was moved or retired."
-    ),
-    observes=HostPorts,
-)
+@rule("NET-001", observes=HostPorts)
 def declared_services_reachable(obs: HostPorts, ctx: RuleContext) -> Outcome:
-    declared = _declared(_host(ctx))
+    declared = _host(ctx).declared
     if not declared:
-        return Outcome(
-            Status.SKIP, "The inventory declares no TCP service for this host (tls, ssh, services)."
-        )
+        return Outcome(Status.SKIP, say("NET-001.nothing_declared"))
     seen = [{"name": name, **_evidence_of(obs, port)} for port, name in sorted(declared.items())]
     down = [s for s in seen if s["state"] != "open"]
     evidence = {"declared": seen}
     if down:
-        listed = ", ".join(f"{s['port']} ({s['state']})" for s in down)
-        return Outcome(Status.FAIL, f"Declared TCP ports not reachable: {listed}.", evidence)
-    return Outcome(Status.PASS, f"All {len(seen)} declared TCP ports are open.", evidence)
+        listed = [say("network.port_state", port=s["port"], state=s["state"]) for s in down]
+        return Outcome(Status.FAIL, say("NET-001.unreachable", ports=listed), evidence)
+    return Outcome(Status.PASS, say("NET-001.all_open", count=len(seen)), evidence)
 
 
 def _evidence_of(obs: HostPorts, port: int) -> dict[str, Any]:
@@ -69,22 +49,13 @@ def _evidence_of(obs: HostPorts, port: int) -> dict[str, Any]:
     return seen.evidence() if seen else {"port": port, "protocol": "tcp", "state": "not scanned"}
 
 
-@net_check(
-    id="NET-002",
-    title="Only allowed TCP ports are open",
-    severity=Severity.HIGH,
-    controls=["VN-NET-02"],
-    remediation=(
-        "Close or firewall every port that is not on the host's allowlist. If the service is approved, "
-        "declare it in the inventory (services) or list it in the host's allowed_ports."
-    ),
-    observes=HostPorts,
-)
+@rule("NET-002", observes=HostPorts)
 def only_allowed_ports(obs: HostPorts, ctx: RuleContext) -> Outcome:
     host = _host(ctx)
     policy = load_policy()
-    if host.data.allowed_ports is not None:
-        basis, allowed = "inventory allowed_ports", frozenset(host.data.allowed_ports)
+    own = host.part(NetworkHost)
+    if own.allowed_ports is not None:
+        basis, allowed = "inventory allowed_ports", frozenset(own.allowed_ports)
     else:
         basis, allowed = (
             "role allowlists: " + ", ".join(sorted(host.roles)),
@@ -102,21 +73,11 @@ def only_allowed_ports(obs: HostPorts, ctx: RuleContext) -> Outcome:
         },
     }
     if extra:
-        return Outcome(Status.FAIL, f"Ports open but not allowed: {_numbers(extra)}.", evidence)
-    return Outcome(Status.PASS, f"All {len(obs.open_ports)} open ports are allowed.", evidence)
+        return Outcome(Status.FAIL, say("NET-002.not_allowed", ports=_numbers(extra)), evidence)
+    return Outcome(Status.PASS, say("NET-002.all_allowed", count=len(obs.open_ports)), evidence)
 
 
-@net_check(
-    id="NET-003",
-    title="No clear-text or legacy services exposed",
-    severity=Severity.HIGH,
-    controls=["VN-NET-03", "VN-TLS-03"],
-    remediation=(
-        "Replace Telnet, FTP, r-services and VNC with SSH v2, SFTP/FTPS or an encrypted remote console; "
-        "make plain HTTP on a portal answer only with a redirect to HTTPS."
-    ),
-    observes=HostPorts,
-)
+@rule("NET-003", observes=HostPorts)
 def no_cleartext_services(obs: HostPorts, ctx: RuleContext) -> Outcome:
     host = _host(ctx)
     policy = load_policy()
@@ -125,9 +86,9 @@ def no_cleartext_services(obs: HostPorts, ctx: RuleContext) -> Outcome:
         for p in obs.open_ports
         if (s := policy.legacy_service(p.port)) is not None
     ]
-    rule = policy.http_redirect
-    must_redirect = bool(host.roles & {r.value for r in rule.roles})
-    http_ports = [p for p in obs.open_ports if must_redirect and p.port in rule.ports]
+    redirect = policy.http_redirect
+    must_redirect = bool(host.roles & {r.value for r in redirect.roles})
+    http_ports = [p for p in obs.open_ports if must_redirect and p.port in redirect.ports]
     probes = [obs.http_probe(p.port) for p in http_ports]
     no_redirect = [p.evidence() for p in probes if p is not None and not p.error and not p.redirects_to_https]
     unknown = [p.port for p, probe in zip(http_ports, probes, strict=True) if probe is None or probe.error]
@@ -136,106 +97,64 @@ def no_cleartext_services(obs: HostPorts, ctx: RuleContext) -> Outcome:
         "http_without_redirect": no_redirect,
         "http_probes": [p.evidence() for p in probes if p is not None],
     }
-    problems = [f"{item['legacy_service']} on {item['port']}" for item in legacy]
-    problems += [f"HTTP on {item['port']} without redirect to HTTPS" for item in no_redirect]
+    problems = [
+        say("NET-003.legacy_on", service=item["legacy_service"], port=item["port"]) for item in legacy
+    ]
+    problems += [say("NET-003.http_no_redirect", port=item["port"]) for item in no_redirect]
     if problems:
-        return Outcome(Status.FAIL, "Clear-text services exposed: " + "; ".join(problems) + ".", evidence)
+        return Outcome(Status.FAIL, say("NET-003.exposed", problems=problems), evidence)
     if unknown:
-        ports = ", ".join(map(str, unknown))
-        return Outcome(Status.WARN, f"HTTP open on {ports}; could not confirm a redirect to HTTPS.", evidence)
-    return Outcome(Status.PASS, "No clear-text or legacy service is open.", evidence)
+        return Outcome(Status.WARN, say("NET-003.redirect_unconfirmed", ports=unknown), evidence)
+    return Outcome(Status.PASS, say("NET-003.none_open"), evidence)
 
 
-@net_check(
-    id="NET-004",
-    title="No administration or database ports on public service centres and web portals",
-    severity=Severity.HIGH,
-    controls=["VN-NET-01", "VN-SSH-04"],
-    remediation=(
-        "Move administration (SSH, RDP) behind the management zone or a jump host and keep databases, "
-        "caches and search engines in the server zone; firewall these ports from this network."
-    ),
-    observes=HostPorts,
-)
+@rule("NET-004", observes=HostPorts)
 def no_admin_ports_exposed(obs: HostPorts, ctx: RuleContext) -> Outcome | None:
     host = _host(ctx)
-    rule = load_policy().admin_db_ports
-    reasons = [f"role {r.value}" for r in host.data.roles if r in rule.roles]
-    if host.site.data.kind in rule.site_kinds:
+    admin = load_policy().admin_db_ports
+    reasons = [f"role {r.value}" for r in host.data.roles if r in admin.roles]
+    if host.site.data.kind in admin.site_kinds:
         reasons.insert(0, f"site kind {host.site.data.kind.value}")
     if not reasons:
         return None
-    exposed = [p for p in obs.open_ports if p.port in rule.ports]
+    exposed = [p for p in obs.open_ports if p.port in admin.ports]
     evidence = {
         "applies_because": reasons,
-        "watched_ports": list(rule.ports),
+        "watched_ports": list(admin.ports),
         "exposed": _ports(exposed),
-        "source": rule.source,
+        "source": admin.source,
     }
     if exposed:
-        return Outcome(Status.FAIL, f"Administration or database ports open: {_numbers(exposed)}.", evidence)
-    return Outcome(Status.PASS, "No administration or database port is open.", evidence)
+        return Outcome(Status.FAIL, say("NET-004.exposed", ports=_numbers(exposed)), evidence)
+    return Outcome(Status.PASS, say("NET-004.none_open"), evidence)
 
 
-@net_check(
-    id="NET-005",
-    title="No unmanaged hosts in site subnets",
-    severity=Severity.HIGH,
-    controls=["VN-NET-02"],
-    remediation=(
-        "Identify the device at this address: add it to the inventory with its roles if it belongs, "
-        "otherwise disconnect it or close its services."
-    ),
-    observes=SubnetSweep,
-)
+@rule("NET-005", observes=SubnetSweep)
 def no_unmanaged_hosts(obs: SubnetSweep, ctx: RuleContext) -> Outcome:
     evidence: dict[str, Any] = {"subnets": list(obs.subnets), "scanned_ports": list(obs.scanned)}
     found = obs.unmanaged
     if found is None:
-        summary = "Every address with open ports in " + ", ".join(obs.subnets) + " is in the inventory."
-        return Outcome(Status.PASS, summary, evidence)
+        return Outcome(Status.PASS, say("NET-005.all_known", subnets=list(obs.subnets)), evidence)
     evidence |= {"address": found.address, "open": _ports(found.ports)}
     return Outcome(
-        Status.FAIL,
-        f"{found.address} is not in the inventory but has open ports: {_numbers(found.ports)}.",
-        evidence,
+        Status.FAIL, say("NET-005.unmanaged", address=found.address, ports=_numbers(found.ports)), evidence
     )
 
 
-@net_check(
-    id="NET-006",
-    title="Declared host answers",
-    severity=Severity.MEDIUM,
-    controls=["VN-NET-02"],
-    remediation=(
-        "Check whether the host is powered off, moved or firewalled from the audit station; "
-        "remove it from the inventory if it was retired."
-    ),
-    observes=HostPorts,
-)
+@rule("NET-006", observes=HostPorts)
 def declared_host_seen(obs: HostPorts, ctx: RuleContext) -> Outcome:
     evidence = {"scanned_ports": list(obs.scanned), "open": _ports(obs.open_ports)}
     if obs.open_ports:
-        return Outcome(Status.PASS, f"Host answered on ports {_numbers(obs.open_ports)}.", evidence)
-    return Outcome(Status.FAIL, f"No open port answered among the {len(obs.scanned)} scanned.", evidence)
+        return Outcome(Status.PASS, say("NET-006.answered", ports=_numbers(obs.open_ports)), evidence)
+    return Outcome(Status.FAIL, say("NET-006.silent", count=len(obs.scanned)), evidence)
 
 
-@net_check(
-    id="NET-007",
-    title="Services and versions identified",
-    severity=Severity.INFO,
-    controls=["VN-HOST-04"],
-    remediation=(
-        "Review the products and versions listed: remove version banners where possible and patch "
-        "anything end-of-life."
-    ),
-    observes=HostPorts,
-)
+@rule("NET-007", observes=HostPorts)
 def services_identified(obs: HostPorts, ctx: RuleContext) -> Outcome:
     if not obs.service_detection:
-        return Outcome(Status.SKIP, "Service detection was off; run with --service-detection (nmap -sV).")
+        return Outcome(Status.SKIP, say("NET-007.detection_off"))
     if not obs.open_ports:
-        return Outcome(Status.SKIP, "No open port to identify.")
+        return Outcome(Status.SKIP, say("NET-007.nothing_open"))
     services = _ports(obs.open_ports)
-    named = ", ".join(f"{p.port}/{p.product or p.service or 'unknown'}" for p in obs.open_ports)
-    return Outcome(Status.PASS, f"Identified: {named}.", {"services": services})
+    named = [f"{p.port}/{p.product or p.service or '?'}" for p in obs.open_ports]
+    return Outcome(Status.PASS, say("NET-007.identified", services=named), {"services": services})

@@ -16,11 +16,22 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
-from checks.signing.der import CN, name_attributes, rfc4514, tbs_parts
-from checks.signing.facts import CHAIN_ERROR, CHAIN_INVALID, CHAIN_UNCONFIGURED, CHAIN_VALID, ChainResult
-from checks.signing.signatures import signature_ok
+from p06audit.checks.signing.der import CN, name_attributes, rfc4514, tbs_parts
+from p06audit.checks.signing.facts import (
+    CHAIN_ERROR,
+    CHAIN_INVALID,
+    CHAIN_UNCONFIGURED,
+    CHAIN_VALID,
+    ChainResult,
+    Reason,
+    combined,
+    reason,
+)
+from p06audit.checks.signing.signatures import signature_ok
 
 MAX_DEPTH = 8
+UNCONFIGURED = ChainResult(CHAIN_UNCONFIGURED, reason("signing.no_anchors"))
+VALID_ANCHOR = ChainResult(CHAIN_VALID, None)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class TrustStore:
         now: datetime,
         *,
         configured: bool,
-        anchors_problem: str | None = None,
+        anchors_problem: Reason | None = None,
     ) -> None:
         self.now = now
         self.configured = configured
@@ -80,7 +91,7 @@ class TrustStore:
     def validate(self, cert: x509.Certificate, tbs: bytes, issuer: bytes) -> tuple[ChainResult, str | None]:
         """The chain verdict, and the fingerprint of the CA that signed `cert` (None if none did).
         `tbs` and `issuer` are the certificate's TBSCertificate and issuer Name as DER."""
-        reasons: list[str] = []
+        reasons: list[Reason] = []
         issuer_fp: str | None = None
         for candidate in self.by_subject.get(issuer, ()):
             problem = None if _quickly_signed_by(cert, tbs, candidate) else _signed_by(cert, candidate)
@@ -91,25 +102,25 @@ class TrustStore:
             upward = self._authority_chain(candidate, 0, frozenset())
             if upward.status == CHAIN_VALID:
                 return self._verdict(candidate, upward), candidate.sha256
-            reasons.append(upward.reason)
+            if upward.reason is not None:
+                reasons.append(upward.reason)
         if not reasons:
-            reasons.append(
-                f"issuer '{display_name(issuer)}' is not among the trust anchors or the intermediate "
-                "certificates found in the sources"
-            )
-        return self._verdict(None, ChainResult(CHAIN_INVALID, "; ".join(reasons))), issuer_fp
+            reasons.append(reason("signing.issuer_not_found", issuer=display_name(issuer)))
+        return self._verdict(None, ChainResult(CHAIN_INVALID, combined(reasons))), issuer_fp
 
     def _verdict(self, issuer: Authority | None, upward: ChainResult) -> ChainResult:
         if not self.configured:
-            return ChainResult(CHAIN_UNCONFIGURED, "no trust anchors are configured for this site")
+            return UNCONFIGURED
         if self.anchors_problem:
-            return ChainResult(CHAIN_ERROR, f"trust anchors unreadable: {self.anchors_problem}")
+            return ChainResult(
+                CHAIN_ERROR, reason("signing.anchors_unreadable", problem=self.anchors_problem)
+            )
         if issuer is None or upward.status != CHAIN_VALID:
             return upward
         found = self._valid_through.get(issuer.sha256)
         if found is None:  # one per issuing CA, shared by the 100,000s of certificates it signed
             found = self._valid_through[issuer.sha256] = ChainResult(
-                CHAIN_VALID, "", (issuer.name, *upward.path)
+                CHAIN_VALID, None, (issuer.name, *upward.path)
             )
         return found
 
@@ -123,17 +134,15 @@ class TrustStore:
 
     def _walk_up(self, ca: Authority, depth: int, seen: frozenset[str]) -> ChainResult:
         if ca.sha256 in self.anchor_fps:
-            return ChainResult(CHAIN_VALID, "")
+            return VALID_ANCHOR
         problem = self._authority_problem(ca)
         if problem:
             return ChainResult(CHAIN_INVALID, problem)
         if ca.subject == ca.issuer:
-            return ChainResult(
-                CHAIN_INVALID, f"'{ca.name}' is self-signed and is not a configured trust anchor"
-            )
+            return ChainResult(CHAIN_INVALID, reason("signing.self_signed_not_anchor", ca=ca.name))
         if depth >= MAX_DEPTH:
-            return ChainResult(CHAIN_INVALID, f"chain longer than {MAX_DEPTH} certificates")
-        reasons: list[str] = []
+            return ChainResult(CHAIN_INVALID, reason("signing.chain_too_long", count=MAX_DEPTH))
+        reasons: list[Reason] = []
         for parent in self.by_subject.get(ca.issuer, ()):
             if parent.sha256 in seen:
                 continue
@@ -143,27 +152,27 @@ class TrustStore:
                 continue
             upward = self._authority_chain(parent, depth + 1, seen)
             if upward.status == CHAIN_VALID:
-                return ChainResult(CHAIN_VALID, "", (parent.name, *upward.path))
-            reasons.append(upward.reason)
+                return ChainResult(CHAIN_VALID, None, (parent.name, *upward.path))
+            if upward.reason is not None:
+                reasons.append(upward.reason)
         if not reasons:
-            reasons.append(f"issuer '{display_name(ca.issuer)}' of '{ca.name}' is not available")
-        return ChainResult(CHAIN_INVALID, "; ".join(reasons))
+            reasons.append(reason("signing.ca_issuer_missing", issuer=display_name(ca.issuer), ca=ca.name))
+        return ChainResult(CHAIN_INVALID, combined(reasons))
 
-    def _authority_problem(self, ca: Authority) -> str | None:
+    def _authority_problem(self, ca: Authority) -> Reason | None:
         cert = ca.cert
         if cert.not_valid_after_utc < self.now:
-            return f"CA certificate '{ca.name}' expired on {cert.not_valid_after_utc.date().isoformat()}"
+            return reason("signing.ca_expired", ca=ca.name, when=cert.not_valid_after_utc)
         if cert.not_valid_before_utc > self.now:
-            start = cert.not_valid_before_utc.date().isoformat()
-            return f"CA certificate '{ca.name}' is not valid before {start}"
+            return reason("signing.ca_not_yet_valid", ca=ca.name, when=cert.not_valid_before_utc)
         try:
             usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
         except x509.ExtensionNotFound:
             return None
         except ValueError as exc:
-            return f"CA certificate '{ca.name}' has an unreadable key usage: {exc}"
+            return reason("signing.ca_key_usage_unreadable", ca=ca.name, error=str(exc))
         if not usage.key_cert_sign:
-            return f"CA certificate '{ca.name}' may not sign certificates (no keyCertSign)"
+            return reason("signing.ca_cannot_sign", ca=ca.name)
         return None
 
 
@@ -177,21 +186,21 @@ def _quickly_signed_by(cert: x509.Certificate, tbs: bytes, issuer: Authority) ->
     return signature_ok(issuer.key, cert.signature, tbs, algorithm, cert.signature_algorithm_oid)
 
 
-def _signed_by(cert: x509.Certificate, issuer: Authority) -> str | None:
+def _signed_by(cert: x509.Certificate, issuer: Authority) -> Reason | None:
     """None when `issuer`'s key signed `cert`. Algorithms cryptography's own check refuses (SHA-1)
     are verified directly, so a weak hash is SIGN-007's finding, not a broken chain."""
     try:
         cert.verify_directly_issued_by(issuer.cert)
     except InvalidSignature:
-        return f"signature does not verify with the key of '{issuer.name}'"
+        return reason("signing.bad_signature", ca=issuer.name)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         try:
             algorithm = cert.signature_hash_algorithm
         except UnsupportedAlgorithm:
-            return f"cannot verify the signature with '{issuer.name}': {exc}"
+            return reason("signing.cannot_verify", ca=issuer.name, error=str(exc))
         oid = cert.signature_algorithm_oid
         if not signature_ok(
             issuer.cert.public_key(), cert.signature, cert.tbs_certificate_bytes, algorithm, oid
         ):
-            return f"signature does not verify with the key of '{issuer.name}'"
+            return reason("signing.bad_signature", ca=issuer.name)
     return None

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from audit.inventory import Host
-from audit.model import Observation
-from audit.registry import CollectContext, collector
-from checks.signing.observations import RosterEntry, SigningCertificate, SigningFile
-
-PRODUCES = (SigningFile, SigningCertificate, RosterEntry)
+from p06audit.checks.signing.observations import PRODUCES
+from p06audit.inventory import Host
+from p06audit.model import Observation
+from p06audit.registry import CollectContext, collects
 
 
-@collector(family="signing", produces=list(PRODUCES), per_host=False)
+@collects(*PRODUCES)
 def collect_signing(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
     """Hosts are not used: signing certificates belong to sites (inventory `signing_certs`)."""
-    from checks.signing import sites
+    from p06audit.checks.signing import sites
 
     return sites.collect_signing(hosts, ctx)

@@ -4,13 +4,45 @@ dataclasses of plain values, importing nothing of the core.
 They are what the certificate worker processes (scan.py) build and send back, so a worker
 imports this module and cryptography, not pydantic or the inventory. The observations that carry
 them to the rules are in observations.py.
+
+A reason a person reads (why a chain is broken, why a file cannot be read) is a `Reason`: the key
+of a message in checks.yaml and its parameters, as a tuple. Verdicts holding one stay hashable
+(rules fold certificates by them) and workers build them without the text layer; the parent
+turns them into messages (observations.message).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
+
+
+class Reason(NamedTuple):
+    """A message to be: its key (`signing.bad_signature`, `core.detail`) and its parameters, whose
+    values are plain values, Reasons or tuples of them (raw library or OS text stays a str)."""
+
+    key: str
+    params: tuple[tuple[str, object], ...] = ()
+
+
+def reason(key: str, /, **params: object) -> Reason:
+    return Reason(key, tuple(params.items()))
+
+
+def detail(text: str) -> Reason:
+    """Raw text of a library or the OS (cryptography's error, strerror), shown as it came."""
+    return Reason("core.detail", (("text", text),))
+
+
+def combined(reasons: Sequence[Reason]) -> Reason | None:
+    """None, the one reason, or all of them listed (distinct ones, in order)."""
+    unique = tuple(dict.fromkeys(reasons))
+    if len(unique) <= 1:
+        return unique[0] if unique else None
+    return Reason("signing.several", (("items", unique),))
+
 
 # ChainResult.status
 CHAIN_VALID = "valid"
@@ -56,14 +88,14 @@ class CertFacts(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class ChainResult:
     status: str
-    reason: str
+    reason: Reason | None  # None for a valid chain
     path: tuple[str, ...] = ()  # issuer names from the certificate's issuer up to the trust anchor
 
 
 @dataclass(frozen=True, slots=True)
 class RevocationResult:
     status: str
-    reason: str
+    reason: Reason
     source: str = ""  # the CRL (URL or file) or OCSP responder that answered
     revoked_at: datetime | None = None
     revocation_reason: str | None = None

@@ -13,13 +13,27 @@ import urllib.request
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from p06audit.checks.signing.facts import Reason, reason
+
 CRL_LIMIT = 64 * 1024 * 1024
 OCSP_LIMIT = 1024 * 1024
 CHUNK = 65536
 
 
+URL_SHOWN = 80  # characters of an address quoted in a reason
+
+
 class FetchError(Exception):
-    """The resource could not be fetched; the message says why in words an officer can use."""
+    """The resource could not be fetched; `reason` says why in words an officer can use."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(why.key)
+        self.reason = why
+
+
+def seconds(value: float) -> int | float:
+    """A timeout as the reader wrote it: 10, not 10.0."""
+    return int(value) if value == int(value) else value
 
 
 class _SafeRedirects(urllib.request.HTTPRedirectHandler):
@@ -27,7 +41,7 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
         self, req: Any, fp: IO[bytes], code: int, msg: str, headers: Any, newurl: str
     ) -> Any:
         if urlsplit(newurl).scheme not in ("http", "https"):
-            raise FetchError(f"redirected to a non-HTTP address ({newurl[:80]})")
+            raise FetchError(reason("signing.redirect_not_http", url=newurl[:URL_SHOWN]))
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -38,13 +52,16 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def check_url(url: str) -> str | None:
+def check_url(url: str) -> Reason | None:
     """Why this URL cannot be fetched, or None when it can."""
     parts = urlsplit(url)
+    shown = url[:URL_SHOWN]
+    if not parts.scheme:
+        return reason("signing.url_bare_path", url=shown)
     if parts.scheme not in ("http", "https"):
-        return f"only http and https are fetched, not {parts.scheme or 'a bare path'} ({url[:80]})"
+        return reason("signing.url_not_http", scheme=parts.scheme, url=shown)
     if not parts.hostname:
-        return f"no host in {url[:80]}"
+        return reason("signing.url_no_host", url=shown)
     return None
 
 
@@ -75,13 +92,19 @@ class HttpClient:
             with opener.open(request, timeout=self.timeout) as response:
                 return _read_bounded(response, limit, deadline, self.timeout)
         except urllib.error.HTTPError as exc:
-            raise FetchError(f"HTTP {exc.code} {exc.reason} from {request.full_url}") from None
+            raise FetchError(
+                reason("signing.http_status", code=exc.code, reason=str(exc.reason), url=request.full_url)
+            ) from None
         except urllib.error.URLError as exc:
-            raise FetchError(f"{request.full_url} unreachable: {exc.reason}") from None
+            raise FetchError(
+                reason("signing.unreachable", url=request.full_url, error=str(exc.reason))
+            ) from None
         except TimeoutError:
-            raise FetchError(f"{request.full_url} did not answer within {self.timeout:g} s") from None
+            raise FetchError(
+                reason("signing.no_answer", url=request.full_url, seconds=seconds(self.timeout))
+            ) from None
         except (OSError, ValueError) as exc:
-            raise FetchError(f"{request.full_url}: {exc}") from None
+            raise FetchError(reason("signing.fetch_failed", url=request.full_url, error=str(exc))) from None
 
 
 def _read_bounded(response: Any, limit: int, deadline: float, timeout: float) -> bytes:
@@ -89,11 +112,11 @@ def _read_bounded(response: Any, limit: int, deadline: float, timeout: float) ->
     total = 0
     while True:
         if time.monotonic() > deadline:
-            raise FetchError(f"{response.url} took longer than {timeout:g} s to send its answer")
+            raise FetchError(reason("signing.answer_too_slow", url=response.url, seconds=seconds(timeout)))
         chunk = response.read(CHUNK)
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
         if total > limit:
-            raise FetchError(f"{response.url} sent more than {limit} bytes")
+            raise FetchError(reason("signing.answer_too_large", url=response.url, limit=limit))
         chunks.append(chunk)

@@ -8,9 +8,25 @@ of them cross a process boundary and sit in memory at once (see tests/bench/benc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from audit.model import Observation
-from checks.signing.facts import CertFacts, ChainResult, RevocationResult
+from p06audit.checks.signing.facts import CertFacts, ChainResult, Reason, RevocationResult
+from p06audit.model import Observation
+from p06audit.text import Message
+
+
+@lru_cache(maxsize=8192)  # a few distinct reasons are shared by 100,000s of certificates
+def message(reason: Reason) -> Message:
+    """The message a worker's (or a verdict's) Reason names, nested Reasons included."""
+    return Message(reason.key, {name: _param(value) for name, value in reason.params})
+
+
+def _param(value: object) -> object:
+    if isinstance(value, Reason):
+        return message(value)
+    if isinstance(value, tuple):
+        return [_param(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -21,7 +37,7 @@ class SigningFile(Observation):
     role: str  # "source", "trust anchors", "CRL"
     kind: str  # PEM, DER, PKCS#7, PKCS#12, CRL ("" when unreadable)
     certificates: int
-    error: str | None = None
+    error: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -48,4 +64,7 @@ class RosterEntry(Observation):
     status: str  # canonical: active, left, retired, transferred, deceased, suspended ("" if unknown)
     status_text: str  # as written in the file
     serials: tuple[str, ...] = ()  # upper-case hex
-    problem: str | None = None
+    problem: Message | None = None
+
+
+PRODUCES = (SigningFile, SigningCertificate, RosterEntry)  # what the family's one collector yields

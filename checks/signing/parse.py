@@ -11,10 +11,18 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from checks.signing import x509der
-from checks.signing.der import CN, DerError, TbsParts, extension_items, name_attributes, rfc4514, tbs_parts
-from checks.signing.facts import CertFacts
-from checks.signing.roca import has_roca_fingerprint
+from p06audit.checks.signing import x509der
+from p06audit.checks.signing.der import (
+    CN,
+    DerError,
+    TbsParts,
+    extension_items,
+    name_attributes,
+    rfc4514,
+    tbs_parts,
+)
+from p06audit.checks.signing.facts import CertFacts, Reason, detail, reason
+from p06audit.checks.signing.roca import has_roca_fingerprint
 
 OU, ORG, TITLE, EMAIL = "2.5.4.11", "2.5.4.10", "2.5.4.12", "1.2.840.113549.1.9.1"
 T = TypeVar("T")
@@ -24,6 +32,15 @@ INTRINSIC_HASH = {"1.3.101.112": "sha512", "1.3.101.113": "shake256"}
 
 class CertificateError(ValueError):
     """A certificate that parsed as DER but whose contents cannot be read (bad extension, key…)."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(why.key)
+        self.reason = why
+
+    @classmethod
+    def of(cls, exc: Exception) -> CertificateError:
+        """cryptography's own words for what it could not read, on one line."""
+        return cls(detail(" ".join(str(exc).split())[:200] or type(exc).__name__))
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -62,7 +79,7 @@ class FactsReader:
         except DerError:
             if _is_ca(cert):
                 return None, None
-            raise CertificateError("the certificate's structure cannot be read") from None
+            raise CertificateError(reason("signing.structure_unreadable")) from None
         try:
             items = extension_items(parts.extensions)
             ca = x509der.is_ca(items)
@@ -140,7 +157,7 @@ class FactsReader:
                 hashlib.sha256(parts.spki).hexdigest(),  # spki_sha256
             )
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise CertificateError(" ".join(str(exc).split())[:200] or type(exc).__name__) from exc
+            raise CertificateError.of(exc) from exc
 
 
 def _first(fields: dict[str, list[str]], oid: str) -> str:
@@ -210,7 +227,7 @@ def _checked_extensions(cert: x509.Certificate) -> Extensions:
     try:
         return _extensions(cert)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise CertificateError(" ".join(str(exc).split())[:200] or type(exc).__name__) from exc
+        raise CertificateError.of(exc) from exc
 
 
 def _key_usage_names(value: x509.KeyUsage) -> frozenset[str]:

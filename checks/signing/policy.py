@@ -10,9 +10,9 @@ from functools import cache, lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from audit.model import Severity
-from audit.yamlfile import load_packaged
-from checks.signing.x509der import KEY_USAGE_BITS
+from p06audit.checks.signing.x509der import KEY_USAGE_BITS
+from p06audit.model import Severity
+from p06audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 KEY_USAGE_NAMES = frozenset(KEY_USAGE_BITS)

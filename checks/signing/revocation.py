@@ -25,30 +25,33 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from checks.signing.chain import Authority, TrustStore
-from checks.signing.der import DerError, crl_issuer, public_key_bits
-from checks.signing.facts import (
+from p06audit.checks.signing.chain import Authority, TrustStore
+from p06audit.checks.signing.der import DerError, crl_issuer, public_key_bits
+from p06audit.checks.signing.facts import (
     REVOCATION_GOOD,
     REVOCATION_NOT_CHECKED,
     REVOCATION_REVOKED,
     REVOCATION_UNKNOWN,
     CertFacts,
+    Reason,
     RevocationResult,
+    combined,
+    reason,
 )
-from checks.signing.fetch import OCSP_LIMIT, FetchError, HttpClient, check_url
-from checks.signing.signatures import signature_ok
+from p06audit.checks.signing.fetch import OCSP_LIMIT, FetchError, HttpClient, check_url
+from p06audit.checks.signing.signatures import signature_ok
 
 log = logging.getLogger(__name__)
 
 PARALLEL_FETCHES = 4  # distinct CRL servers / OCSP responders asked at once
 CLOCK_SKEW = timedelta(minutes=5)
 BUDGET_FACTOR = 20  # the whole revocation stage of a run gets timeout times this
-OUTSIDE_VALIDITY = RevocationResult(REVOCATION_NOT_CHECKED, "outside its validity period")
-NO_ISSUER = RevocationResult(
-    REVOCATION_UNKNOWN,
-    "revocation unknown: the issuing CA certificate was not found, so no CRL or OCSP answer could be "
-    "verified",
-)
+OUTSIDE_VALIDITY = RevocationResult(REVOCATION_NOT_CHECKED, reason("signing.outside_validity"))
+NO_ISSUER = RevocationResult(REVOCATION_UNKNOWN, reason("signing.no_issuer_for_revocation"))
+NO_ANSWER = reason("signing.no_revocation_answer")
+BUDGET_USED = reason("signing.revocation_budget_used")
+OCSP_GOOD = reason("signing.ocsp_good")
+OCSP_REVOKED = reason("signing.ocsp_revoked")
 
 
 @dataclass
@@ -64,7 +67,9 @@ class CrlIndex:
     def __post_init__(self) -> None:
         next_update = self.crl.next_update_utc
         self._stale_after = next_update + CLOCK_SKEW if next_update is not None else None
-        self._good = RevocationResult(REVOCATION_GOOD, "not on the CRL", self.source)  # one for all
+        self._good = RevocationResult(
+            REVOCATION_GOOD, reason("signing.not_on_crl"), self.source
+        )  # one for all
 
     @classmethod
     def load(cls, source: str, der: bytes) -> CrlIndex:
@@ -89,19 +94,16 @@ class CrlIndex:
             self._revoked = {f"{r.serial_number:X}": (r.revocation_date_utc, _reason(r)) for r in self.crl}
         return self._revoked
 
-    def judge(self, cert: CertFacts, now: datetime) -> tuple[RevocationResult | None, str]:
-        """A verdict, or None with the reason this CRL cannot give one (out of date)."""
+    def judge(self, cert: CertFacts, now: datetime) -> RevocationResult | Reason:
+        """A verdict, or the reason this CRL cannot give one (out of date)."""
         entry = self.revoked().get(cert.serial)
         if entry is not None:
             return RevocationResult(
-                REVOCATION_REVOKED, "listed on the CRL", self.source, entry[0], entry[1]
-            ), ""
-        if self._stale_after is not None and self._stale_after < now:
-            return (
-                None,
-                f"CRL {self.source} is out of date (next update was due {self._stale_after.isoformat()})",
+                REVOCATION_REVOKED, reason("signing.listed_on_crl"), self.source, entry[0], entry[1]
             )
-        return self._good, ""
+        if self._stale_after is not None and self._stale_after < now:
+            return reason("signing.crl_stale", source=self.source, when=self._stale_after)
+        return self._good
 
 
 def _reason(entry: x509.RevokedCertificate) -> str | None:
@@ -111,14 +113,14 @@ def _reason(entry: x509.RevokedCertificate) -> str | None:
         return None
 
 
-def load_crl_files(items: Iterable[tuple[str, bytes]]) -> tuple[list[CrlIndex], dict[str, str]]:
+def load_crl_files(items: Iterable[tuple[str, bytes]]) -> tuple[list[CrlIndex], dict[str, Reason]]:
     """Parse local CRLs; (indices, file → problem) so SIGN-010 can name an unreadable one."""
     indices, problems = [], {}
     for source, der in items:
         try:
             indices.append(CrlIndex.load(source, der))
         except (ValueError, DerError) as exc:
-            problems[source] = f"not a readable CRL: {exc}"
+            problems[source] = reason("signing.crl_unreadable", error=str(exc))
     return indices, problems
 
 
@@ -128,9 +130,9 @@ class RevocationCache:
 
     client: HttpClient
     deadline: float
-    crls: dict[str, CrlIndex | str] = field(default_factory=dict)
+    crls: dict[str, CrlIndex | Reason] = field(default_factory=dict)
     ocsp: dict[tuple[str, str, str], RevocationResult] = field(default_factory=dict)
-    dead_responders: dict[str, str] = field(default_factory=dict)
+    dead_responders: dict[str, Reason] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -148,15 +150,15 @@ class RevocationCache:
             for url, result in zip(wanted, pool.map(self._fetch_crl, wanted), strict=True):
                 self.crls[url] = result
 
-    def _fetch_crl(self, url: str) -> CrlIndex | str:
+    def _fetch_crl(self, url: str) -> CrlIndex | Reason:
         if self.out_of_time():
-            return "revocation time budget used up before this CRL was fetched"
+            return reason("signing.crl_budget_used")
         try:
             return CrlIndex.load(url, self.client.get(url))
         except FetchError as exc:
-            return str(exc)
+            return exc.reason
         except (ValueError, DerError) as exc:
-            return f"{url} did not return a CRL ({exc})"
+            return reason("signing.not_a_crl", url=url, error=str(exc))
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ class RevocationChecker:
     def check(self, certs: Sequence[tuple[CertFacts, str | None]]) -> list[RevocationResult]:
         """One verdict per (facts, issuer fingerprint), in order."""
         results: list[RevocationResult | None] = [None] * len(certs)
-        reasons: dict[int, list[str]] = defaultdict(list)
+        reasons: dict[int, list[Reason]] = defaultdict(list)
         pending: list[tuple[int, CertFacts, Authority]] = []
         for i, (cert, issuer_fp) in enumerate(certs):
             if not cert.not_before <= self.now <= cert.not_after:
@@ -194,7 +196,7 @@ class RevocationChecker:
             if issuer is None:
                 results[i] = NO_ISSUER
                 continue
-            problems: list[str] = []
+            problems: list[Reason] = []
             results[i] = self._from_crls(self.local.get(issuer.subject, ()), cert, issuer, self.now, problems)
             if problems:
                 reasons[i] = problems
@@ -208,7 +210,7 @@ class RevocationChecker:
                 entry = self.cache.crls.get(url, check_url(url))
                 if isinstance(entry, CrlIndex):
                     fetched.append(entry)
-                elif entry:
+                elif entry is not None:
                     reasons[i].append(entry)
             results[i] = self._from_crls(fetched, cert, issuer, self.now, reasons[i])
             if results[i] is None:
@@ -216,40 +218,38 @@ class RevocationChecker:
         for question, verdict in self._ask_ocsp(questions, reasons):
             results[question.key] = verdict
         return [
-            result or RevocationResult(REVOCATION_UNKNOWN, "revocation unknown: " + _join(reasons[i]))
+            result or RevocationResult(REVOCATION_UNKNOWN, combined(reasons[i]) or NO_ANSWER)
             for i, result in enumerate(results)
         ]
 
     @staticmethod
     def _from_crls(
-        indices: Iterable[CrlIndex], cert: CertFacts, issuer: Authority, now: datetime, reasons: list[str]
+        indices: Iterable[CrlIndex], cert: CertFacts, issuer: Authority, now: datetime, reasons: list[Reason]
     ) -> RevocationResult | None:
         """The first verdict a usable CRL gives; else None, with why in `reasons`."""
         for index in indices:
             if index.issuer != issuer.subject:
-                reasons.append(f"CRL {index.source} was issued by another CA")
+                reasons.append(reason("signing.crl_other_ca", source=index.source))
             elif not index.signed_by(issuer):
-                reasons.append(f"CRL {index.source} signature does not verify with '{issuer.name}'")
+                reasons.append(reason("signing.crl_bad_signature", source=index.source, ca=issuer.name))
             else:
-                verdict, reason = index.judge(cert, now)
-                if verdict is not None:
+                verdict = index.judge(cert, now)
+                if isinstance(verdict, RevocationResult):
                     return verdict
-                reasons.append(reason)
+                reasons.append(verdict)
         return None
 
     def _ask_ocsp(
-        self, questions: list[Question], reasons: dict[int, list[str]]
+        self, questions: list[Question], reasons: dict[int, list[Reason]]
     ) -> list[tuple[Question, RevocationResult]]:
         by_responder: dict[str, list[Question]] = {}
         for question in questions:
             urls = [u for u in question.cert.ocsp_urls if not check_url(u)]
             if not urls:
                 if not question.cert.crl_urls and not question.cert.ocsp_urls:
-                    reasons[question.key].append(
-                        "the certificate names no CRL distribution point or OCSP responder"
-                    )
+                    reasons[question.key].append(reason("signing.no_pointers"))
                 else:
-                    reasons[question.key].append("no OCSP responder to ask")
+                    reasons[question.key].append(reason("signing.no_ocsp_responder"))
                 continue
             by_responder.setdefault(urls[0], []).append(question)
         if not by_responder:
@@ -270,11 +270,9 @@ class RevocationChecker:
                 dead = self.cache.dead_responders.get(url)
             if cached is None:
                 if dead:
-                    cached = RevocationResult(REVOCATION_UNKNOWN, f"revocation unknown: {dead}", url)
+                    cached = RevocationResult(REVOCATION_UNKNOWN, dead, url)
                 elif self.cache.out_of_time():
-                    cached = RevocationResult(
-                        REVOCATION_UNKNOWN, "revocation unknown: time budget used up", url
-                    )
+                    cached = RevocationResult(REVOCATION_UNKNOWN, BUDGET_USED, url)
                 else:
                     cached = self._query(url, question)
                     with self.cache.lock:
@@ -287,20 +285,16 @@ class RevocationChecker:
             body = _ocsp_request(question)
             answer = self.cache.client.post(url, body, "application/ocsp-request", OCSP_LIMIT)
         except FetchError as exc:
+            failed = reason("signing.ocsp_failed", error=exc.reason)
             with self.cache.lock:
-                self.cache.dead_responders[url] = f"OCSP responder {exc}"
-            return RevocationResult(REVOCATION_UNKNOWN, f"revocation unknown: OCSP responder {exc}", url)
+                self.cache.dead_responders[url] = failed
+            return RevocationResult(REVOCATION_UNKNOWN, failed, url)
         try:
             return judge_ocsp(answer, question.cert, question.issuer, self.now, url)
         except (ValueError, DerError) as exc:
             return RevocationResult(
-                REVOCATION_UNKNOWN, f"revocation unknown: unreadable OCSP answer ({exc})", url
+                REVOCATION_UNKNOWN, reason("signing.ocsp_unreadable", error=str(exc)), url
             )
-
-
-def _join(reasons: list[str]) -> str:
-    unique = list(dict.fromkeys(reasons))
-    return "; ".join(unique) if unique else "no CRL or OCSP answer"
 
 
 def _ocsp_request(question: Question) -> bytes:
@@ -324,11 +318,11 @@ def judge_ocsp(data: bytes, cert: CertFacts, issuer: Authority, now: datetime, u
     """A verified OCSP answer about `cert`, or an "unknown" saying what was wrong with it."""
     response = ocsp.load_der_ocsp_response(data)
 
-    def unknown(why: str) -> RevocationResult:
-        return RevocationResult(REVOCATION_UNKNOWN, f"revocation unknown: OCSP {why}", url)
+    def unknown(why: Reason) -> RevocationResult:
+        return RevocationResult(REVOCATION_UNKNOWN, why, url)
 
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return unknown(f"responder answered {response.response_status.name}")
+        return unknown(reason("signing.ocsp_status", status=response.response_status.name))
     problem = _responder_problem(response, issuer)
     if problem:
         return unknown(problem)
@@ -342,17 +336,17 @@ def judge_ocsp(data: bytes, cert: CertFacts, issuer: Authority, now: datetime, u
         None,
     )
     if single is None:
-        return unknown("answer is about another certificate")
+        return unknown(reason("signing.ocsp_other_certificate"))
     if single.this_update_utc > now + CLOCK_SKEW:
-        return unknown("answer is dated in the future")
+        return unknown(reason("signing.ocsp_future"))
     if single.next_update_utc is not None and single.next_update_utc + CLOCK_SKEW < now:
-        return unknown(f"answer is out of date (next update was due {single.next_update_utc.isoformat()})")
+        return unknown(reason("signing.ocsp_stale", when=single.next_update_utc))
     if single.certificate_status == ocsp.OCSPCertStatus.GOOD:
-        return RevocationResult(REVOCATION_GOOD, "OCSP: good", url)
+        return RevocationResult(REVOCATION_GOOD, OCSP_GOOD, url)
     if single.certificate_status == ocsp.OCSPCertStatus.REVOKED:
-        reason = single.revocation_reason.name if single.revocation_reason else None
-        return RevocationResult(REVOCATION_REVOKED, "OCSP: revoked", url, single.revocation_time_utc, reason)
-    return unknown("responder does not know this certificate")
+        why = single.revocation_reason.name if single.revocation_reason else None
+        return RevocationResult(REVOCATION_REVOKED, OCSP_REVOKED, url, single.revocation_time_utc, why)
+    return unknown(reason("signing.ocsp_unknown_certificate"))
 
 
 def _key_hash(issuer: Authority, algorithm: hashes.HashAlgorithm) -> bytes:
@@ -361,7 +355,7 @@ def _key_hash(issuer: Authority, algorithm: hashes.HashAlgorithm) -> bytes:
     return digest.finalize()
 
 
-def _responder_problem(response: ocsp.OCSPResponse, issuer: Authority) -> str | None:
+def _responder_problem(response: ocsp.OCSPResponse, issuer: Authority) -> Reason | None:
     """None when the answer is signed by the CA itself or by a responder it delegated."""
     signers: list[tuple[x509.Certificate, bool]] = [(issuer.cert, True)]
     signers += [(c, False) for c in response.certificates]
@@ -380,8 +374,8 @@ def _responder_problem(response: ocsp.OCSPResponse, issuer: Authority) -> str | 
             signer.verify_directly_issued_by(issuer.cert)
             usage = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except (InvalidSignature, ValueError, TypeError, x509.ExtensionNotFound):
-            return "responder certificate was not issued for OCSP signing by the certificate's CA"
+            return reason("signing.ocsp_not_delegated")
         if ExtendedKeyUsageOID.OCSP_SIGNING not in usage:
-            return "responder certificate lacks the OCSPSigning usage"
+            return reason("signing.ocsp_no_signing_usage")
         return None
-    return "answer signature does not verify with the CA or a responder it delegated"
+    return reason("signing.ocsp_bad_signature")

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.signing.policy import RosterStatuses, fold
+from p06audit.checks.signing.policy import RosterStatuses, fold
+from p06audit.text import Message, english, say
 
 MAX_ROSTER_BYTES = 64 * 1024 * 1024
 COLUMNS = {  # canonical column → header spellings, in the order _row unpacks them
@@ -31,10 +32,19 @@ COLUMNS = {  # canonical column → header spellings, in the order _row unpacks 
 }
 REQUIRED = ("official_id", "name", "unit", "position", "status")
 SERIAL_SPLIT = re.compile(r"[;\s|]+")
+NO_ID = say("signing.row_no_id")
 
 
 class RosterError(ValueError):
-    """The roster file as a whole cannot be used (missing, unreadable, wrong columns)."""
+    """The roster file as a whole cannot be used (missing, unreadable, wrong columns); `message`
+    says why, and the root-cause finding shows it."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.key)
+        self.message = message
+
+    def __str__(self) -> str:
+        return english(self.message)
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class RosterRow:
     status: str
     status_text: str
     serials: tuple[str, ...]
-    problem: str | None
+    problem: Message | None
 
 
 def official_key(text: str) -> str:
@@ -64,25 +74,27 @@ def serial_key(text: str) -> str:
 def read_roster(path: Path, statuses: RosterStatuses) -> list[RosterRow]:
     try:
         if path.stat().st_size > MAX_ROSTER_BYTES:
-            raise RosterError(f"{path} is larger than {MAX_ROSTER_BYTES} bytes")
+            raise RosterError(say("signing.roster_too_large", file=str(path), limit=MAX_ROSTER_BYTES))
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise RosterError(f"cannot read roster {path}: {exc.strerror or exc}") from None
+        raise RosterError(
+            say("signing.roster_unreadable", file=str(path), error=exc.strerror or str(exc))
+        ) from None
     except UnicodeDecodeError:
-        raise RosterError(f"roster {path} is not UTF-8 text (save it as CSV UTF-8)") from None
+        raise RosterError(say("signing.roster_not_utf8", file=str(path))) from None
     return parse_roster(text, statuses, str(path))
 
 
 def parse_roster(text: str, statuses: RosterStatuses, name: str) -> list[RosterRow]:
     lines = text.splitlines()
     if not lines:
-        raise RosterError(f"roster {name} is empty")
+        raise RosterError(say("signing.roster_empty", file=name))
     delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().casefold() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
-        raise RosterError(f"roster {name} has no readable header: {exc}") from None
+        raise RosterError(say("signing.roster_no_header", file=name, error=str(exc))) from None
     where = _columns(header, name)
     positions = tuple(where.get(column) for column in COLUMNS)
     statuses_by_word = statuses.by_word()
@@ -93,7 +105,9 @@ def parse_roster(text: str, statuses: RosterStatuses, name: str) -> list[RosterR
                 continue
             rows.append(_row(reader.line_num, cells, positions, statuses_by_word))
     except csv.Error as exc:
-        raise RosterError(f"roster {name} line {reader.line_num}: {exc}") from None
+        raise RosterError(
+            say("signing.roster_bad_line", file=name, line=reader.line_num, error=str(exc))
+        ) from None
     return rows
 
 
@@ -106,9 +120,7 @@ def _columns(header: list[str], name: str) -> dict[str, int]:
                 break
     missing = [c for c in REQUIRED if c not in where]
     if missing:
-        raise RosterError(
-            f"roster {name} lacks the column(s) {', '.join(missing)} (header: {', '.join(header)})"
-        )
+        raise RosterError(say("signing.roster_missing_columns", file=name, missing=missing, header=header))
     return where
 
 
@@ -120,11 +132,11 @@ def _row(
         cells[i].strip() if i is not None and i < present else "" for i in positions
     )
     status = statuses.get(fold(status_text), "")
-    problems = []
+    problems: list[Message] = []
     if not official_key(official_id):
-        problems.append("official_id is empty")
+        problems.append(NO_ID)
     if not status:
-        problems.append(f"status '{status_text}' is not one of the known statuses")
+        problems.append(say("signing.row_unknown_status", status=status_text))
     serials = tuple(serial_key(s) for s in SERIAL_SPLIT.split(serial_text) if s)
     return RosterRow(
         row=line,
@@ -135,5 +147,11 @@ def _row(
         status=status,
         status_text=status_text,
         serials=serials,
-        problem="; ".join(problems) or None,
+        problem=_problem(problems),
     )
+
+
+def _problem(problems: list[Message]) -> Message | None:
+    if len(problems) > 1:
+        return say("signing.several", items=problems)
+    return problems[0] if problems else None

@@ -5,6 +5,7 @@ certificate per check would not fit in memory. Validity (SIGN-001/002/003) is re
 certificate because the expiry list needs every one; every other check reports each problem per
 certificate (or row, or file) and folds the verdicts shared by many into one finding per site
 ("key meets the minimum (9,870 certificates)") whose evidence counts them. See docs/signing.md.
+Their words are in checks.yaml; a rule returns a message key and its parameters.
 """
 
 from __future__ import annotations
@@ -17,11 +18,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from audit import wording
-from audit.inventory import Site
-from audit.model import CollectionFailed, Observation, Outcome, Severity, Status, Target
-from audit.registry import RuleContext, check, rule_failed
-from checks.signing.facts import (
+from p06audit.checks.signing.facts import (
     CHAIN_ERROR,
     CHAIN_INVALID,
     CHAIN_UNCONFIGURED,
@@ -30,41 +27,50 @@ from checks.signing.facts import (
     REVOCATION_NOT_CHECKED,
     REVOCATION_REVOKED,
     CertFacts,
+    Reason,
 )
-from checks.signing.observations import RosterEntry, SigningCertificate, SigningFile
-from checks.signing.policy import Regime, SigningPolicy, fold, load_policy
-from checks.signing.roster import official_key
+from p06audit.checks.signing.family import signing_of
+from p06audit.checks.signing.observations import RosterEntry, SigningCertificate, SigningFile, message
+from p06audit.checks.signing.policy import Regime, SigningPolicy, fold, load_policy
+from p06audit.checks.signing.roster import official_key
+from p06audit.inventory import Site
+from p06audit.model import CollectionFailed, Observation, Outcome, Severity, Status, Target
+from p06audit.registry import BatchRule, RuleContext, rule, rule_failed
+from p06audit.text import Message, say
 
-FAMILY = "signing"
-sign_check = functools.partial(check, family=FAMILY)
 ObsT = TypeVar("ObsT", bound=Observation)
 
+# Per observation type: the resource a folded finding is about, and the message naming what it counts.
 SITE_RESOURCES: dict[type[Observation], tuple[str, str]] = {
-    SigningCertificate: ("signing certificates", "certificates"),
-    SigningFile: ("signing certificate files", "files"),
-    RosterEntry: ("roster", "roster rows"),
+    SigningCertificate: ("signing certificates", "signing.what_certificates"),
+    SigningFile: ("signing certificate files", "signing.what_files"),
+    RosterEntry: ("roster", "signing.what_rows"),
 }
 SAMPLE = 10
 
 
 class Group:
-    """A verdict many items share; it becomes one finding per site that counts them. Made only by
-    `group()`, which interns them, so they hash and compare by identity (cheap at 100,000 items)."""
+    """A verdict many items share; it becomes one finding per site that counts them. Made by
+    `group()`, which interns them, or once per site (an unreadable roster), so they hash and
+    compare by identity (cheap at 100,000 items)."""
 
-    __slots__ = ("status", "summary")
+    __slots__ = ("message", "status")
 
-    def __init__(self, status: Status, summary: str) -> None:
+    def __init__(self, status: Status, message: Message) -> None:
         self.status = status
-        self.summary = summary
+        self.message = message
 
 
-_GROUPS: dict[tuple[Status, str], Group] = {}
+_GROUPS: dict[tuple[Status, str, tuple[tuple[str, Hashable], ...]], Group] = {}
 
 
-def group(status: Status, summary: str) -> Group:
-    found = _GROUPS.get((status, summary))
+def group(status: Status, key: str, /, **params: Hashable) -> Group:
+    """The one Group of this status and message; a Reason parameter is said as its message."""
+    index = (status, key, tuple(params.items()))
+    found = _GROUPS.get(index)
     if found is None:
-        found = _GROUPS[(status, summary)] = Group(status, summary)
+        said = {name: message(v) if isinstance(v, Reason) else v for name, v in params.items()}
+        found = _GROUPS[index] = Group(status, say(key, **said))
     return found
 
 
@@ -73,32 +79,21 @@ Judge = Callable[[Any, RuleContext], Verdict]
 Judged = list[tuple[Observation, Outcome]]
 
 
-def folded_check(
-    *,
-    id: str,
-    title: str,
-    severity: Severity,
-    controls: Sequence[str],
-    remediation: str,
-    observes: type[ObsT],
-    by: Callable[[ObsT], Hashable] | None = None,
-) -> Callable[[Judge], Callable[[Sequence[ObsT], RuleContext], Judged]]:
-    """Declare a check whose judge looks at one item and is registered as a batch rule over a
-    site's items of type `observes`: per-item outcomes stay, shared `Group` verdicts fold into one
-    finding for the site. `by` names everything the judge reads: items with the same value share
-    its Group verdict without another call (a CA issues 100,000 certificates from a handful of
-    profiles)."""
+def folded_rule(
+    check_id: str, *, observes: type[ObsT], by: Callable[[ObsT], Hashable] | None = None
+) -> Callable[[Judge], BatchRule]:
+    """The rule of `check_id` (text in checks.yaml) from a judge that looks at one item: a batch
+    rule over a site's items of type `observes` where per-item outcomes stay and shared `Group`
+    verdicts fold into one finding for the site. `by` names everything the judge reads: items with
+    the same value share its Group verdict without another call (a CA issues 100,000 certificates
+    from a handful of profiles)."""
 
-    def register(judge: Judge) -> Callable[[Sequence[ObsT], RuleContext], Judged]:
+    def register(judge: Judge) -> BatchRule:
         @functools.wraps(judge)
-        def rule(items: Sequence[ObsT], ctx: RuleContext) -> Judged:
+        def judge_site(items: Sequence[ObsT], ctx: RuleContext) -> Judged:
             return _judge_all(items, ctx, observes, judge, by)
 
-        declare = check(
-            id=id, title=title, severity=severity, controls=controls, remediation=remediation,
-            observes=observes, family=FAMILY, batch=True,
-        )  # fmt: skip
-        return declare(rule)
+        return rule(check_id, observes=observes, batch=True)(judge_site)
 
     return register
 
@@ -147,10 +142,11 @@ def _judge_all(
                     record(obs, judge_one(obs))
     resource, noun = SITE_RESOURCES[kind]
     for shared, same in members.items():
+        count = len(same)
         outcome = Outcome(
             shared.status,
-            f"{shared.summary} ({len(same):,} {noun})",
-            {"count": len(same), "sample": [m.target.resource for m in same[:SAMPLE]]},
+            say("signing.folded", verdict=shared.message, count=count, what=say(noun, count=count)),
+            {"count": count, "sample": [m.target.resource for m in same[:SAMPLE]]},
             target=Target(site=same[0].target.site, resource=resource),
         )
         judged.append((same[0], outcome))
@@ -161,12 +157,10 @@ def _policy() -> SigningPolicy:
     return load_policy()
 
 
-def _who(cert: CertFacts) -> str:
-    return f"{cert.holder or cert.subject} ({cert.unit})" if cert.unit else cert.holder or cert.subject
-
-
-def _day(moment: datetime) -> str:
-    return moment.date().isoformat()
+def _who(cert: CertFacts) -> Message | str:
+    """The holder as a person names them: with their unit when the certificate gives one."""
+    name = cert.holder or cert.subject
+    return say("signing.holder_in_unit", holder=name, unit=cert.unit) if cert.unit else name
 
 
 def days_left(cert: CertFacts, now: datetime) -> int:
@@ -203,7 +197,7 @@ def cert_evidence(obs: SigningCertificate, **extra: Any) -> dict[str, Any]:
 def warning_windows(site: Site | None) -> tuple[tuple[int, Severity], ...]:
     """(days, severity), nearest window first; the inventory's warn_days override the policy."""
     expiry = _policy().expiry
-    spec = site.data.signing_certs if site is not None else None
+    spec = signing_of(site) if site is not None else None
     days = sorted(spec.warn_days if spec is not None and spec.warn_days else expiry.warn_days)
     return tuple((d, expiry.severities[min(i, len(expiry.severities) - 1)]) for i, d in enumerate(days))
 
@@ -211,42 +205,18 @@ def warning_windows(site: Site | None) -> tuple[tuple[int, Severity], ...]:
 # --- validity: one finding per certificate, the expiry list ---------------------------------
 
 
-@sign_check(
-    id="SIGN-001",
-    title="Signing certificate has expired",
-    severity=Severity.CRITICAL,
-    controls=["VN-SIGN-04"],
-    remediation=(
-        "Stop using the expired certificate. If the official still signs, have the issuing CA issue a "
-        "new certificate; otherwise remove it from the signing tokens and systems."
-    ),
-    observes=SigningCertificate,
-)
+@rule("SIGN-001", observes=SigningCertificate)
 def expired(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
     now = ctx.options.now
-    if obs.cert.not_after >= now:
+    cert = obs.cert
+    if cert.not_after >= now:
         return None
     evidence = expiry_evidence(obs, now)
-    return Outcome(
-        Status.FAIL,
-        f"Certificate of {_who(obs.cert)} expired on {_day(obs.cert.not_after)} "
-        f"({wording.days(-evidence['days_left'])} ago).",
-        evidence,
-    )
+    said = say("SIGN-001.expired", who=_who(cert), expired=cert.not_after, days=-evidence["days_left"])
+    return Outcome(Status.FAIL, said, evidence)
 
 
-@sign_check(
-    id="SIGN-002",
-    title="Signing certificate expires soon",
-    severity=Severity.HIGH,
-    controls=["VN-SIGN-04"],
-    remediation=(
-        "Ask the issuing CA to renew the certificate before it expires (Decree 68/2024: a renewal is "
-        "valid for at most 3 years), and plan the token hand-over with the official."
-    ),
-    observes=SigningCertificate,
-    batch=True,
-)
+@rule("SIGN-002", observes=SigningCertificate, batch=True)
 def expiring(items: Sequence[SigningCertificate], ctx: RuleContext) -> Judged:
     """Batch: the site's warning windows are worked out once for all its certificates."""
     now = ctx.options.now
@@ -264,112 +234,68 @@ def _expiry(
     left = evidence["days_left"]
     for days, severity in windows:
         if left <= days:
-            return Outcome(
-                Status.WARN,
-                f"Certificate of {_who(cert)} expires on {_day(cert.not_after)}: {wording.days(left)} left "
-                f"(inside the {days}-day window).",
-                evidence,
-                severity=severity,
-            )
-    return Outcome(
-        Status.PASS, f"Certificate of {_who(cert)} is valid until {_day(cert.not_after)}.", evidence
-    )
+            said = say("SIGN-002.expiring", who=_who(cert), expires=cert.not_after, days=left, window=days)
+            return Outcome(Status.WARN, said, evidence, severity=severity)
+    return Outcome(Status.PASS, say("SIGN-002.valid_until", who=_who(cert), expires=cert.not_after), evidence)
 
 
-@sign_check(
-    id="SIGN-003",
-    title="Signing certificate is not yet valid",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-04"],
-    remediation=(
-        "Check the issuing CA's clock and the requested start date; signatures made before the start "
-        "date will not validate."
-    ),
-    observes=SigningCertificate,
-)
+@rule("SIGN-003", observes=SigningCertificate)
 def not_yet_valid(obs: SigningCertificate, ctx: RuleContext) -> Outcome | None:
     now = ctx.options.now
-    if obs.cert.not_before <= now:
+    cert = obs.cert
+    if cert.not_before <= now:
         return None
-    return Outcome(
-        Status.FAIL,
-        f"Certificate of {_who(obs.cert)} is not valid before {_day(obs.cert.not_before)}.",
-        expiry_evidence(obs, now),
-    )
+    said = say("SIGN-003.not_yet_valid", who=_who(cert), starts=cert.not_before)
+    return Outcome(Status.FAIL, said, expiry_evidence(obs, now))
 
 
 # --- profile ---------------------------------------------------------------------------------
 
+KEY_USAGE_OK = group(Status.PASS, "SIGN-004.includes")
 
-@folded_check(
-    id="SIGN-004",
-    title="Key usage allows digital signature and non-repudiation",
-    severity=Severity.HIGH,
-    controls=["VN-SIGN-02"],
-    remediation=(
-        "Have the CA reissue the certificate from a signing profile whose key usage includes "
-        "digitalSignature and nonRepudiation (contentCommitment)."
-    ),
-    observes=SigningCertificate,
-    by=attrgetter("cert.key_usage"),
-)
+
+@folded_rule("SIGN-004", observes=SigningCertificate, by=attrgetter("cert.key_usage"))
 def key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     required = _policy().key_usage.required
     usage = obs.cert.key_usage
     if usage is None:
         return Outcome(
             Status.FAIL,
-            f"Certificate of {_who(obs.cert)} has no key usage extension.",
+            say("SIGN-004.no_key_usage", who=_who(obs.cert)),
             cert_evidence(obs, key_usage=None, required=sorted(required)),
         )
     missing = sorted(required - usage)
     if missing:
         return Outcome(
             Status.FAIL,
-            f"Key usage of {_who(obs.cert)}'s certificate lacks {', '.join(missing)}.",
+            say("SIGN-004.lacks", who=_who(obs.cert), missing=missing),
             cert_evidence(obs, key_usage=sorted(usage), missing=missing),
         )
-    return group(Status.PASS, "Key usage includes digitalSignature and nonRepudiation")
+    return KEY_USAGE_OK
 
 
-@folded_check(
-    id="SIGN-005",
-    title="Extended key usage allows document or e-mail signing",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-02"],
-    remediation=(
-        "Have the CA reissue the certificate with an extended key usage for signing "
-        "(emailProtection or documentSigning), or without the extension."
-    ),
-    observes=SigningCertificate,
-    by=attrgetter("cert.extended_key_usage"),
-)
+UNRESTRICTED = group(Status.PASS, "SIGN-005.unrestricted")
+ALLOWS_SIGNING = group(Status.PASS, "SIGN-005.allows_signing")
+
+
+@folded_rule("SIGN-005", observes=SigningCertificate, by=attrgetter("cert.extended_key_usage"))
 def extended_key_usage(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     policy = _policy().extended_key_usage
     eku = obs.cert.extended_key_usage
     if eku is None:
-        return group(Status.PASS, "No extended key usage: the certificate is not restricted")
+        return UNRESTRICTED
     if set(eku) & policy.allowed_oids():
-        return group(Status.PASS, "Extended key usage allows document or e-mail signing")
+        return ALLOWS_SIGNING
     names = {u.oid: u.name for u in policy.allowed}
     return Outcome(
         Status.FAIL,
-        f"Extended key usage of {_who(obs.cert)}'s certificate ({', '.join(eku)}) allows no signing purpose.",
+        say("SIGN-005.no_signing_purpose", who=_who(obs.cert), usages=list(eku)),
         cert_evidence(obs, extended_key_usage=list(eku), accepted=names),
     )
 
 
-@folded_check(
-    id="SIGN-006",
-    title="Signing key is strong enough",
-    severity=Severity.HIGH,
-    controls=["VN-SIGN-01"],
-    remediation=(
-        "Generate a new key (RSA ≥ 2048 bits or ECDSA ≥ 256 bits) on a token whose chip is not affected "
-        "by ROCA, have a new certificate issued, and revoke the old one."
-    ),
-    observes=SigningCertificate,
-    by=attrgetter("cert.key_type", "cert.key_bits", "cert.roca"),
+@folded_rule(
+    "SIGN-006", observes=SigningCertificate, by=attrgetter("cert.key_type", "cert.key_bits", "cert.roca")
 )
 def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     keys = _policy().keys
@@ -378,8 +304,7 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if cert.key_type == "RSA" and cert.roca:
         return Outcome(
             Status.FAIL,
-            f"RSA key of {_who(cert)} has the ROCA fingerprint (CVE-2017-15361): "
-            "its private key can be computed.",
+            say("SIGN-006.roca", who=_who(cert)),
             {**evidence, "roca": True, "source": keys.roca_source},
             severity=Severity.CRITICAL,
         )
@@ -387,98 +312,102 @@ def key_strength(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if minimum is None:
         return Outcome(
             Status.FAIL,
-            f"Key of {_who(cert)} uses {cert.key_type}, which is neither RSA nor ECDSA.",
+            say("SIGN-006.other_algorithm", who=_who(cert), key_type=cert.key_type),
             {**evidence, "source": keys.source},
         )
     if cert.key_bits < minimum:
         return Outcome(
             Status.FAIL,
-            f"{cert.key_type} key of {_who(cert)} has {cert.key_bits} bits; at least {minimum} are required.",
+            say(
+                "SIGN-006.too_short",
+                who=_who(cert),
+                key_type=cert.key_type,
+                bits=cert.key_bits,
+                minimum=minimum,
+            ),
             {**evidence, "minimum_bits": minimum, "source": keys.source},
         )
-    return group(
-        Status.PASS,
-        f"Key meets the minimum (RSA ≥ {keys.rsa_min_bits}, EC ≥ {keys.ec_min_bits} bits; "
-        "no ROCA fingerprint)",
-    )
+    return group(Status.PASS, "SIGN-006.strong", rsa=keys.rsa_min_bits, ec=keys.ec_min_bits)
 
 
-@folded_check(
-    id="SIGN-007",
-    title="Certificate signature uses SHA-256 or stronger",
-    severity=Severity.HIGH,
-    controls=["VN-SIGN-01"],
-    remediation="Have the CA reissue the certificate signed with SHA-256 or stronger.",
-    observes=SigningCertificate,
-    by=attrgetter("cert.signature_hash"),
-)
+HASH_OK = group(Status.PASS, "SIGN-007.strong")
+
+
+@folded_rule("SIGN-007", observes=SigningCertificate, by=attrgetter("cert.signature_hash"))
 def signature_hash(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     hashes = _policy().signature_hashes
     used = obs.cert.signature_hash
     if used in hashes.allowed:
-        return group(Status.PASS, "Signed with SHA-256 or stronger")
+        return HASH_OK
+    said = (
+        say("SIGN-007.weak", who=_who(obs.cert), algorithm=used)
+        if used
+        else say("SIGN-007.unrecognised", who=_who(obs.cert))
+    )
     return Outcome(
         Status.FAIL,
-        f"Certificate of {_who(obs.cert)} is signed with {used or 'an unrecognised algorithm'}.",
+        said,
         cert_evidence(obs, signature_hash=used, allowed=sorted(hashes.allowed), source=hashes.source),
     )
 
 
 # --- chain and revocation ----------------------------------------------------------------------
 
+NO_ANCHORS = group(Status.SKIP, "SIGN-008.no_anchors")
 
-@folded_check(
-    id="SIGN-008",
-    title="Certificate chains to a configured government trust anchor",
-    severity=Severity.HIGH,
-    controls=["VN-SIGN-06"],
-    remediation=(
-        "Use certificates issued by the government CA (public-service signatures) or a licensed public "
-        "CA; add the missing intermediate certificate to the sources, or correct trust_anchors."
-    ),
-    observes=SigningCertificate,
-    by=attrgetter("chain"),
-)
+
+def _why(reason: Reason | None) -> Message:
+    """The reason a verdict other than valid or good always carries."""
+    if reason is None:
+        raise ValueError("a chain or revocation verdict came without its reason")
+    return message(reason)
+
+
+@folded_rule("SIGN-008", observes=SigningCertificate, by=attrgetter("chain"))
 def chain(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.chain
     if result.status == CHAIN_VALID:
-        return group(Status.PASS, "Chain validates: " + " → ".join(result.path))
+        return group(Status.PASS, "SIGN-008.valid", path=" → ".join(result.path))
     if result.status == CHAIN_UNCONFIGURED:
-        return group(Status.SKIP, "No trust anchors are configured (signing_certs.trust_anchors)")
+        return NO_ANCHORS
     if result.status == CHAIN_ERROR:
-        return group(Status.ERROR, f"Chain not checked: {result.reason}")
+        return group(Status.ERROR, "SIGN-008.not_checked", reason=result.reason)
+    why = _why(result.reason)
     return Outcome(
         Status.FAIL,
-        f"Certificate of {_who(obs.cert)} does not chain to a trust anchor: {result.reason}.",
-        cert_evidence(obs, issuer_dn=obs.cert.issuer_dn, reason=result.reason),
+        say("SIGN-008.untrusted", who=_who(obs.cert), reason=why),
+        cert_evidence(obs, issuer_dn=obs.cert.issuer_dn, reason=why.to_json()),
     )
 
 
-@folded_check(
-    id="SIGN-009",
-    title="Certificate is not revoked",
-    severity=Severity.CRITICAL,
-    controls=["VN-SIGN-04"],
-    remediation=(
-        "Stop accepting signatures made after the revocation date and remove the certificate from use. "
-        "When the status is unknown, make the CRL distribution point or OCSP responder reachable from "
-        "the audit station, or supply the CA's CRL file (crl_files)."
-    ),
-    observes=SigningCertificate,
-    by=attrgetter("revocation"),
-)
+NOT_REVOKED = group(Status.PASS, "SIGN-009.not_revoked")
+UNKNOWN_DATE = say("SIGN-009.unknown_date")
+
+
+@folded_rule("SIGN-009", observes=SigningCertificate, by=attrgetter("revocation"))
 def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     result = obs.revocation
     if result.status == REVOCATION_NOT_CHECKED:
         return None
     if result.status == REVOCATION_GOOD:
-        return group(Status.PASS, "Not revoked (CRL or OCSP answer verified)")
+        return NOT_REVOKED
     if result.status == REVOCATION_REVOKED:
-        when = _day(result.revoked_at) if result.revoked_at else "an unknown date"
-        why = f" ({result.revocation_reason})" if result.revocation_reason else ""
+        when = result.revoked_at or UNKNOWN_DATE
+        who = _who(obs.cert)
+        said = (
+            say(
+                "SIGN-009.revoked_because",
+                who=who,
+                when=when,
+                reason=result.revocation_reason,
+                source=result.source,
+            )
+            if result.revocation_reason
+            else say("SIGN-009.revoked", who=who, when=when, source=result.source)
+        )
         return Outcome(
             Status.FAIL,
-            f"Certificate of {_who(obs.cert)} was revoked on {when}{why} according to {result.source}.",
+            said,
             cert_evidence(
                 obs,
                 revoked_at=result.revoked_at.isoformat() if result.revoked_at else None,
@@ -486,12 +415,13 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
                 source=result.source,
             ),
         )
+    why = _why(result.reason)
     return Outcome(  # could not confirm: below the severity of a confirmed revocation
         Status.WARN,
-        f"Revocation unknown for {_who(obs.cert)}: {result.reason.removeprefix('revocation unknown: ')}.",
+        say("SIGN-009.unknown", who=_who(obs.cert), reason=why),
         cert_evidence(
             obs,
-            reason=result.reason,
+            reason=why.to_json(),
             source=result.source,
             crl_urls=list(obs.cert.crl_urls),
             ocsp_urls=list(obs.cert.ocsp_urls),
@@ -500,29 +430,27 @@ def revocation(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@folded_check(
-    id="SIGN-010",
-    title="Certificate files are readable",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-02"],
-    remediation=(
-        "Replace the file with an intact export from the CA or token (PEM, DER, PKCS#7 or PKCS#12); "
-        "for PKCS#12, name the environment variable holding its password in pkcs12_password_env."
-    ),
-    observes=SigningFile,
-)
+FILES_READ = group(Status.PASS, "SIGN-010.read")
+ROLES = {  # SigningFile.role → how the file is named in a sentence
+    "source": say("signing.role_source"),
+    "trust anchors": say("signing.role_trust_anchors"),
+    "CRL": say("signing.role_crl"),
+}
+
+
+@folded_rule("SIGN-010", observes=SigningFile)
 def file_readable(obs: SigningFile, ctx: RuleContext) -> Verdict:
     if obs.error is None:
-        return group(Status.PASS, "Files read")
+        return FILES_READ
     return Outcome(
         Status.ERROR,
-        f"Cannot read {obs.role} file {obs.path}: {obs.error}.",
+        say("SIGN-010.unreadable", role=ROLES.get(obs.role, obs.role), file=obs.path, error=obs.error),
         {
             "file": obs.path,
             "role": obs.role,
             "format": obs.kind,
             "certificates_read": obs.certificates,
-            "error": obs.error,
+            "error": obs.error.to_json(),
         },
     )
 
@@ -550,9 +478,13 @@ def _surely_within(years: int) -> timedelta:
     return timedelta(days=365 * years + 1)
 
 
+def _regime_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
 @functools.cache
 def _within(regime: str) -> Group:
-    return group(Status.PASS, f"Validity within the {regime} limits")
+    return group(Status.PASS, "SIGN-011.within", regime=_regime_name(regime))
 
 
 @functools.cache
@@ -560,17 +492,7 @@ def _regime(issuer_dn: str) -> tuple[str, Regime]:
     return _policy().validity.regime_for(issuer_dn)
 
 
-@folded_check(
-    id="SIGN-011",
-    title="Validity period is within the regime's limit",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-03"],
-    remediation=(
-        "Ask the CA to reissue within the legal limit (Decree 68/2024 Art. 9: 5 years for a new "
-        "public-service certificate, 3 years for a renewal) and review its issuing profile."
-    ),
-    observes=SigningCertificate,
-)
+@folded_rule("SIGN-011", observes=SigningCertificate)
 def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     cert = obs.cert
     name, regime = _regime(cert.issuer_dn)
@@ -582,11 +504,16 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     ) + timedelta(days=1):
         return _within(name)
     span = (cert.not_after - cert.not_before).days
-    kind = "renewed" if renewed else "new"
     return Outcome(
         Status.FAIL,
-        f"Certificate of {_who(cert)} is valid for {span} days ({span / 365.25:.1f} years), more than the "
-        f"{years}-year limit for a {kind} {name.replace('_', '-')} certificate.",
+        say(
+            "SIGN-011.too_long_renewed" if renewed else "SIGN-011.too_long_new",
+            who=_who(cert),
+            days=span,
+            years=round(span / 365.25, 1),
+            limit=years,
+            regime=_regime_name(name),
+        ),
         cert_evidence(
             obs,
             regime=name,
@@ -600,27 +527,14 @@ def validity_limit(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     )
 
 
-@folded_check(
-    id="SIGN-012",
-    title="Certificate names a CRL distribution point or OCSP responder",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-02"],
-    remediation=(
-        "Have the CA issue certificates with a CRL distribution point and an OCSP address (RFC 5280, "
-        "RFC 6960) so relying parties can check revocation."
-    ),
-    observes=SigningCertificate,
-    by=attrgetter("cert.crl_urls", "cert.ocsp_urls"),
-)
+POINTERS_NAMED = group(Status.PASS, "SIGN-012.named")
+
+
+@folded_rule("SIGN-012", observes=SigningCertificate, by=attrgetter("cert.crl_urls", "cert.ocsp_urls"))
 def revocation_pointers(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if obs.cert.crl_urls or obs.cert.ocsp_urls:
-        return group(Status.PASS, "Certificate names where to check its revocation")
-    return Outcome(
-        Status.FAIL,
-        f"Certificate of {_who(obs.cert)} names no CRL distribution point and no OCSP responder: its "
-        "revocation cannot be checked.",
-        cert_evidence(obs),
-    )
+        return POINTERS_NAMED
+    return Outcome(Status.FAIL, say("SIGN-012.none", who=_who(obs.cert)), cert_evidence(obs))
 
 
 # --- roster ----------------------------------------------------------------------------------------
@@ -636,15 +550,16 @@ def usable(obs: SigningCertificate, now: datetime) -> bool:
     )
 
 
-def _unusable_because(obs: SigningCertificate, now: datetime) -> str:
+def _why_unusable(obs: SigningCertificate, now: datetime) -> str:
+    """Evidence, so a code: expired, not_yet_valid, revoked or chain_invalid."""
     cert = obs.cert
     if cert.not_after < now:
-        return f"expired on {_day(cert.not_after)}"
+        return "expired"
     if cert.not_before > now:
-        return f"not valid before {_day(cert.not_before)}"
+        return "not_yet_valid"
     if obs.revocation.status == REVOCATION_REVOKED:
         return "revoked"
-    return f"chain invalid: {obs.chain.reason}"
+    return "chain_invalid"
 
 
 @dataclass
@@ -652,7 +567,7 @@ class SiteRoster:
     """A site's roster rows, indexed for matching."""
 
     configured: bool
-    error: str | None = None
+    unreadable: Group | None = None  # the verdict on its certificates when the roster could not be read
     by_id: dict[str, RosterEntry] = field(default_factory=dict)
     by_serial: dict[str, RosterEntry] = field(default_factory=dict)
 
@@ -673,12 +588,13 @@ def _roster_index(ctx: RuleContext) -> RosterIndex:
     now = ctx.options.now
     sites = {}
     for name, site in ctx.inventory.sites.items():
-        spec = site.data.signing_certs
+        spec = signing_of(site)
         sites[name] = SiteRoster(spec is not None and spec.roster is not None)
     index = RosterIndex(sites)
     for failed in ctx.observations.of_type(CollectionFailed):
         if failed.expected is RosterEntry and failed.target.site in sites:
-            sites[failed.target.site].error = failed.reason
+            verdict = say("signing.roster_unreadable_verdict", reason=failed.reason)
+            sites[failed.target.site].unreadable = Group(Status.ERROR, verdict)
     for entry in ctx.observations.of_type(RosterEntry):
         roster = sites.setdefault(entry.target.site, SiteRoster(True))
         roster.by_id.setdefault(official_key(entry.official_id), entry)
@@ -700,31 +616,28 @@ def _roster_index(ctx: RuleContext) -> RosterIndex:
     return index
 
 
-ROSTER_REMEDIATION = (
-    "Reconcile the roster with the CA's records: request certificates for active officials, revoke the "
-    "certificates of officials who left, retired or changed position (Decree 68/2024 Arts 15 and 17), "
-    "and keep the roster's cert_serials column up to date."
-)
+NO_OFFICIAL_ID = say("signing.no_official_id")
 
 
-@folded_check(
-    id="SIGN-101",
-    title="Every active official holds a valid certificate",
-    severity=Severity.HIGH,
-    controls=["VN-SIGN-05"],
-    remediation=ROSTER_REMEDIATION,
-    observes=RosterEntry,
-)
+def _unjudgeable(entry: RosterEntry, problem: Message) -> Message:
+    official = entry.official_id or NO_OFFICIAL_ID
+    return say("signing.row_unjudgeable", row=entry.row, official=official, problem=problem)
+
+
+HOLDS_VALID = group(Status.PASS, "SIGN-101.holds_valid")
+
+
+@folded_rule("SIGN-101", observes=RosterEntry)
 def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
     if entry.problem:
         return Outcome(
             Status.ERROR,
-            f"Roster row {entry.row} ({entry.official_id or 'no id'}) cannot be judged: {entry.problem}.",
+            _unjudgeable(entry, entry.problem),
             {
                 "file": entry.file,
                 "row": entry.row,
                 "official_id": entry.official_id,
-                "problem": entry.problem,
+                "problem": entry.problem.to_json(),
             },
         )
     if entry.status != "active":
@@ -732,23 +645,20 @@ def official_has_certificate(entry: RosterEntry, ctx: RuleContext) -> Verdict:
     matched = ctx.derived(_roster_index).certs_of.get(id(entry), [])
     now = ctx.options.now
     if any(usable(c, now) for c in matched):
-        return group(Status.PASS, "Active official holds a valid certificate")
+        return HOLDS_VALID
     found = [
-        {"serial": c.cert.serial, "file": c.file, "why_not_valid": _unusable_because(c, now)} for c in matched
+        {"serial": c.cert.serial, "file": c.file, "why_not_valid": _why_unusable(c, now)} for c in matched
     ]
-    detail = f" ({len(found)} unusable certificate(s) found)" if found else ""
+    who = {"name": entry.name, "official_id": entry.official_id, "unit": entry.unit}
+    said = (
+        say("SIGN-101.holds_only_unusable", **who, count=len(found))
+        if found
+        else say("SIGN-101.holds_none", **who)
+    )
     return Outcome(
         Status.FAIL,
-        f"{entry.name} ({entry.official_id}, {entry.unit}) is active but holds no valid signing "
-        f"certificate{detail}.",
-        {
-            "official_id": entry.official_id,
-            "name": entry.name,
-            "unit": entry.unit,
-            "position": entry.position,
-            "row": entry.row,
-            "certificates": found,
-        },
+        said,
+        {**who, "position": entry.position, "row": entry.row, "certificates": found},
     )
 
 
@@ -758,19 +668,15 @@ def _roster_for(obs: SigningCertificate, ctx: RuleContext) -> RosterIndex | Grou
     roster = index.sites[obs.target.site]
     if not roster.configured or not usable(obs, ctx.options.now):
         return None
-    if roster.error:
-        return group(Status.ERROR, f"Roster unreadable: {roster.error}")
+    if roster.unreadable is not None:
+        return roster.unreadable
     return index
 
 
-@folded_check(
-    id="SIGN-102",
-    title="Valid certificates belong to active officials on the roster",
-    severity=Severity.CRITICAL,
-    controls=["VN-SIGN-05"],
-    remediation=ROSTER_REMEDIATION,
-    observes=SigningCertificate,
-)
+ON_ROSTER = group(Status.PASS, "SIGN-102.on_roster")
+
+
+@folded_rule("SIGN-102", observes=SigningCertificate)
 def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     index = _roster_for(obs, ctx)
     if not isinstance(index, RosterIndex):
@@ -779,38 +685,33 @@ def holder_on_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     if entry is None:
         return Outcome(
             Status.FAIL,
-            f"Valid certificate of {_who(obs.cert)} belongs to nobody on the roster: it should be revoked.",
+            say("SIGN-102.nobody", who=_who(obs.cert)),
             cert_evidence(obs, identifier=obs.cert.identifier),
         )
     if entry.problem:
         return Outcome(
             Status.ERROR,
-            f"Roster row {entry.row} for {entry.official_id} cannot be judged: {entry.problem}.",
-            cert_evidence(obs, official_id=entry.official_id, row=entry.row, problem=entry.problem),
+            _unjudgeable(entry, entry.problem),
+            cert_evidence(obs, official_id=entry.official_id, row=entry.row, problem=entry.problem.to_json()),
         )
     if entry.status != "active":
         return Outcome(
             Status.FAIL,
-            f"Valid certificate of {entry.name} ({entry.official_id}), whose roster status is "
-            f"'{entry.status_text}', should be revoked.",
+            say(
+                "SIGN-102.not_active",
+                name=entry.name,
+                official_id=entry.official_id,
+                status=entry.status_text,
+            ),
             cert_evidence(obs, official_id=entry.official_id, roster_status=entry.status, row=entry.row),
         )
-    return group(Status.PASS, "Holder is an active official on the roster")
+    return ON_ROSTER
 
 
-ONLY_CERTIFICATE = group(Status.PASS, "Only or newest valid certificate of its holder")
+ONLY_CERTIFICATE = group(Status.PASS, "SIGN-103.only_or_newest")
 
 
-@folded_check(
-    id="SIGN-103",
-    title="Each official holds one valid certificate",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-05"],
-    remediation=(
-        "Keep one valid signing certificate per official: revoke the older ones once the newest is in use."
-    ),
-    observes=SigningCertificate,
-)
+@folded_rule("SIGN-103", observes=SigningCertificate)
 def one_certificate_each(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     index: RosterIndex = ctx.derived(_roster_index)
     key = index.official.get(id(obs))
@@ -824,8 +725,13 @@ def one_certificate_each(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         return ONLY_CERTIFICATE
     return Outcome(
         Status.FAIL,
-        f"{_who(obs.cert)} holds {len(siblings)} valid certificates; this older one "
-        f"(serial {obs.cert.serial}) should be revoked in favour of serial {newest.cert.serial}.",
+        say(
+            "SIGN-103.older",
+            who=_who(obs.cert),
+            count=len(siblings),
+            serial=obs.cert.serial,
+            newest=newest.cert.serial,
+        ),
         cert_evidence(
             obs,
             official=key,
@@ -836,6 +742,9 @@ def one_certificate_each(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
             ],
         ),
     )
+
+
+DIFFERENCES = {"unit": "SIGN-104.unit_differs", "position": "SIGN-104.position_differs"}
 
 
 def _differences(obs: SigningCertificate, entry: RosterEntry) -> list[dict[str, str]]:
@@ -849,14 +758,10 @@ def _differences(obs: SigningCertificate, entry: RosterEntry) -> list[dict[str, 
     return found
 
 
-@folded_check(
-    id="SIGN-104",
-    title="Certificate unit and position match the roster",
-    severity=Severity.MEDIUM,
-    controls=["VN-SIGN-05"],
-    remediation=ROSTER_REMEDIATION,
-    observes=SigningCertificate,
-)
+ROSTER_MATCH = group(Status.PASS, "SIGN-104.match")
+
+
+@folded_rule("SIGN-104", observes=SigningCertificate)
 def matches_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
     index = _roster_for(obs, ctx)
     if not isinstance(index, RosterIndex):
@@ -866,10 +771,12 @@ def matches_roster(obs: SigningCertificate, ctx: RuleContext) -> Verdict:
         return None
     differences = _differences(obs, entry)
     if not differences:
-        return group(Status.PASS, "Unit and position match the roster")
-    said = "; ".join(f"{d['field']} '{d['certificate']}' vs roster '{d['roster']}'" for d in differences)
+        return ROSTER_MATCH
+    said = [
+        say(DIFFERENCES[d["field"]], certificate=d["certificate"], roster=d["roster"]) for d in differences
+    ]
     return Outcome(
         Status.FAIL,
-        f"Certificate of {entry.name} ({entry.official_id}) no longer matches the roster: {said}.",
+        say("SIGN-104.differs", name=entry.name, official_id=entry.official_id, differences=said),
         cert_evidence(obs, official_id=entry.official_id, differences=differences),
     )

@@ -23,21 +23,24 @@ from typing import Any, NamedTuple
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from audit.bulk import gc_paused
-from checks.signing.chain import Authority, TrustStore
-from checks.signing.der import DerError
-from checks.signing.facts import CertFacts, ChainResult
-from checks.signing.parse import CertificateError, FactsReader
-from checks.signing.sources import read_file
+from p06audit.checks.signing.chain import Authority, TrustStore
+from p06audit.checks.signing.der import DerError
+from p06audit.checks.signing.facts import CertFacts, ChainResult, Reason, reason
+from p06audit.checks.signing.parse import CertificateError, FactsReader
+from p06audit.checks.signing.sources import read_file
 
 PARALLEL_BYTES = 8 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 MAX_WORKERS = 4
 WORKER_LAG = 0.05  # measured, 100,000 certificates on 2 cores: workers start late, then marshal results
-WORKER_MODULE = "checks.signing.worker"
+WORKER_MODULE = "p06audit.checks.signing.worker"
 
 
 class ScanError(RuntimeError):
-    """A worker process died or broke the protocol."""
+    """A worker process died or broke the protocol; `reason` says so in a person's words."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(why.key)
+        self.reason = why
 
 
 @dataclass
@@ -45,7 +48,7 @@ class FileReport:
     path: str
     kind: str
     certificates: int
-    problems: list[str] = field(default_factory=list)
+    problems: list[Reason] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class PoolSpec:
     anchors: list[bytes]
     intermediates: list[bytes]
     configured: bool
-    anchors_problem: str | None
+    anchors_problem: Reason | None
     now: datetime
 
 
@@ -105,7 +108,7 @@ class ScanPart:
                 try:
                     parts, fact = self.reader.read(cert, der)
                 except CertificateError as exc:
-                    problems.append(f"certificate {number} is corrupt: {exc}")
+                    problems.append(reason("signing.certificate_corrupt", number=number, error=exc.reason))
                     continue
                 if parts is None or fact is None:
                     authorities.append(der)
@@ -254,10 +257,9 @@ def serve_stdio() -> None:
     os.dup2(2, 1)  # a stray print must not corrupt the frames
     requests = Connection(os.dup(0), writable=False)
     replies = Connection(out_fd, readable=False)
-    with gc_paused():  # the facts of 100,000s of certificates, all kept until sent
-        part = ScanPart(requests.recv())
-        replies.send(part.inventory())
-        replies.send(leaves_to_wire(part.judge(requests.recv())))
+    part = ScanPart(requests.recv())
+    replies.send(part.inventory())
+    replies.send(leaves_to_wire(part.judge(requests.recv())))
 
 
 @dataclass
@@ -289,7 +291,7 @@ class _Worker:
             return self.replies.recv()
         except (EOFError, OSError):
             code = self.process.wait(timeout=5)
-            raise ScanError(f"a certificate worker process ended unexpectedly (exit code {code})") from None
+            raise ScanError(reason("signing.worker_ended", code=code)) from None
 
     def close(self) -> None:
         self.requests.close()

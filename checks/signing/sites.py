@@ -14,25 +14,32 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from audit.bulk import gc_paused
-from audit.inventory import Host, Inventory, SigningCertsSpec
-from audit.model import CollectionFailed, Observation, Target
-from audit.registry import CollectContext
-from audit.secrets import SecretError, env_secret
-from checks.signing.collect import PRODUCES
-from checks.signing.facts import REVOCATION_NOT_CHECKED, RevocationResult
-from checks.signing.observations import RosterEntry, SigningCertificate, SigningFile
-from checks.signing.policy import SigningPolicy, load_policy
-from checks.signing.revocation import RevocationCache, RevocationChecker, load_crl_files
-from checks.signing.roster import RosterError, read_roster
-from checks.signing.scan import Leaf, PoolSpec, Request, ScanResult, scan
-from checks.signing.sources import find_files, read_file
+from p06audit.checks.signing.facts import REVOCATION_NOT_CHECKED, Reason, RevocationResult, combined, reason
+from p06audit.checks.signing.family import SigningCertsSpec, signing_of
+from p06audit.checks.signing.observations import (
+    PRODUCES,
+    RosterEntry,
+    SigningCertificate,
+    SigningFile,
+    message,
+)
+from p06audit.checks.signing.policy import SigningPolicy, load_policy
+from p06audit.checks.signing.revocation import RevocationCache, RevocationChecker, load_crl_files
+from p06audit.checks.signing.roster import RosterError, read_roster
+from p06audit.checks.signing.scan import Leaf, PoolSpec, Request, ScanError, ScanResult, scan
+from p06audit.checks.signing.sources import find_files, read_file
+from p06audit.inventory import Host, Inventory
+from p06audit.model import CollectionFailed, Observation, Target
+from p06audit.registry import CollectContext, describe_error
+from p06audit.secrets import SecretError, env_secret
+from p06audit.text import Message, say
 
 log = logging.getLogger(__name__)
 
 SITE_RESOURCE = "signing certificates"
 ROSTER_CHECKS = ("SIGN-101", "SIGN-102", "SIGN-103", "SIGN-104")
 REVOCATION_CHECKS = ("SIGN-009", *ROSTER_CHECKS)  # roster checks count only unrevoked certificates
+NOT_SELECTED = RevocationResult(REVOCATION_NOT_CHECKED, reason("signing.revocation_not_selected"))
 
 
 def collect_signing(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
@@ -41,18 +48,21 @@ def collect_signing(hosts: Sequence[Host], ctx: CollectContext) -> list[Observat
     cache = RevocationCache.for_run(ctx.options.timeout)
     observed: list[Observation] = []
     for site in ctx.inventory.sites.values():
-        spec = site.data.signing_certs
+        spec = signing_of(site)
         if spec is None:
             continue
         try:
-            with gc_paused():  # 100,000s of certificates, all kept
-                observed += SiteCollector(site.name, ctx, spec, policy, cache).collect()
+            observed += SiteCollector(site.name, ctx, spec, policy, cache).collect()
         except Exception as exc:
             log.exception("signing certificates of site %s could not be collected", site.name)
-            reason = f"signing certificates could not be collected: {type(exc).__name__}: {exc}"
             target = Target(site=site.name, resource=SITE_RESOURCE)
-            observed += [CollectionFailed(target=target, expected=kind, reason=reason) for kind in PRODUCES]
+            why = say("signing.collection_failed", error=_error(exc))
+            observed += [CollectionFailed(target=target, expected=kind, reason=why) for kind in PRODUCES]
     return observed
+
+
+def _error(exc: Exception) -> Message | str:
+    return message(exc.reason) if isinstance(exc, ScanError) else describe_error(exc)
 
 
 class SiteCollector:
@@ -73,16 +83,17 @@ class SiteCollector:
         self.observed: list[Observation] = []
 
     def target(self, resource: str) -> Target:
-        return Target.trusted(self.site, resource)
+        return Target(site=self.site, resource=resource)
 
-    def file_seen(self, path: str, role: str, kind: str, certificates: int, error: str | None) -> None:
-        self.observed.append(SigningFile(self.target(path), path, role, kind, certificates, error))
+    def file_seen(self, path: str, role: str, kind: str, certificates: int, error: Reason | None) -> None:
+        said = message(error) if error is not None else None
+        self.observed.append(SigningFile(self.target(path), path, role, kind, certificates, said))
 
     def collect(self) -> list[Observation]:
         sources = [self._path(p) for p in self.spec.sources]
         files, missing = find_files(sources)
-        for path, reason in missing:
-            self.file_seen(str(path), "source", "", 0, reason)
+        for path, why in missing:
+            self.file_seen(str(path), "source", "", 0, why)
         anchors, anchors_problem = self._anchors()
         local_crls = self._crl_files()
 
@@ -98,8 +109,7 @@ class SiteCollector:
         request = Request(files, self._password(), self.policy.subject_identifiers.oids)
         result = scan(request, make_pool)
         for report in result.files:
-            error = "; ".join(report.problems) or None
-            self.file_seen(report.path, "source", report.kind, report.certificates, error)
+            self.file_seen(report.path, "source", report.kind, report.certificates, combined(report.problems))
         self._certificates(result, local_crls + result.crls)
         if self.spec.roster is not None and any(self.ctx.wants(c) for c in ROSTER_CHECKS):
             self._roster(self._path(self.spec.roster))
@@ -120,11 +130,11 @@ class SiteCollector:
             log.warning("%s", exc)
             return None
 
-    def _anchors(self) -> tuple[list[bytes], str | None]:
+    def _anchors(self) -> tuple[list[bytes], Reason | None]:
         if self.spec.trust_anchors is None:
             return [], None
         decoded = read_file(self._path(self.spec.trust_anchors), None)
-        problem = decoded.error or (None if decoded.ders else "holds no certificate")
+        problem = decoded.error or (None if decoded.ders else reason("signing.holds_no_certificate"))
         self.file_seen(decoded.path, "trust anchors", decoded.kind, len(decoded.ders), problem)
         return decoded.ders, (problem if not decoded.ders else None)
 
@@ -132,7 +142,7 @@ class SiteCollector:
         items = []
         for path in self.spec.crl_files:
             decoded = read_file(self._path(path), None)
-            problem = decoded.error or (None if decoded.crls else "holds no CRL")
+            problem = decoded.error or (None if decoded.crls else reason("signing.holds_no_crl"))
             self.file_seen(decoded.path, "CRL", decoded.kind, 0, problem)
             items += [(decoded.path, crl.public_bytes(serialization.Encoding.DER)) for crl in decoded.crls]
         return items
@@ -146,9 +156,7 @@ class SiteCollector:
             checker = RevocationChecker(result.store, indices, self.cache, self.ctx.options.now)
             verdicts = checker.check([(leaf.facts, leaf.issuer_fp) for leaf in leaves])
         else:
-            verdicts = [RevocationResult(REVOCATION_NOT_CHECKED, "no revocation check was selected")] * len(
-                leaves
-            )
+            verdicts = [NOT_SELECTED] * len(leaves)
         for leaf, verdict in zip(leaves, verdicts, strict=True):
             self.observed.append(
                 SigningCertificate(
@@ -166,7 +174,7 @@ class SiteCollector:
             rows = read_roster(path, self.policy.roster_statuses)
         except RosterError as exc:
             self.observed.append(
-                CollectionFailed(target=self.target(str(path)), expected=RosterEntry, reason=str(exc))
+                CollectionFailed(target=self.target(str(path)), expected=RosterEntry, reason=exc.message)
             )
             return
         for row in rows:

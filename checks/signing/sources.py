@@ -1,7 +1,8 @@
 """Find certificate files and decode them: PEM, DER/CER, PKCS#7 (.p7b/.p7c), PKCS#12 (.p12/.pfx), CRLs.
 
 Decoding never raises: a file that cannot be read becomes a `Decoded` with an `error` naming the
-problem, and the certificates it did yield are kept (a bundle with one bad block still counts).
+problem (a Reason: this runs in the certificate workers), and the certificates it did yield are kept
+(a bundle with one bad block still counts).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
+from p06audit.checks.signing.facts import Reason, combined, detail, reason
+
 CERT_SUFFIXES = frozenset({".pem", ".crt", ".cer", ".der", ".p7b", ".p7c", ".p12", ".pfx", ".crl"})
 PKCS7_SUFFIXES = frozenset({".p7b", ".p7c"})
 PKCS12_SUFFIXES = frozenset({".p12", ".pfx"})
@@ -23,6 +26,15 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 BEGIN = b"-----BEGIN "
 DASHES = b"-----"
 PEM_CERT_TYPES = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE", b"TRUSTED CERTIFICATE"})
+PEM_PROBLEMS_SHOWN = 3
+
+
+class Unreadable(ValueError):
+    """A file's content is not what its name or first bytes promise; `reason` says how."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(why.key)
+        self.reason = why
 
 
 @dataclass
@@ -34,7 +46,7 @@ class Decoded:
     certs: list[x509.Certificate] = field(default_factory=list)
     ders: list[bytes] = field(default_factory=list)
     crls: list[x509.CertificateRevocationList] = field(default_factory=list)
-    error: str | None = None
+    error: Reason | None = None
 
     def add_der(self, der: bytes) -> None:
         self.certs.append(x509.load_der_x509_certificate(der))
@@ -46,10 +58,10 @@ class Decoded:
             self.ders.append(cert.public_bytes(serialization.Encoding.DER))
 
 
-def find_files(sources: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+def find_files(sources: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, Reason]]]:
     """Files named directly, plus certificate-looking files found by walking folders (sorted)."""
     found: list[Path] = []
-    missing: list[tuple[Path, str]] = []
+    missing: list[tuple[Path, Reason]] = []
     for source in sources:
         if source.is_file():
             found.append(source)
@@ -58,13 +70,13 @@ def find_files(sources: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, st
                 dirs.sort()
                 found.extend(Path(root) / n for n in sorted(names) if Path(n).suffix.lower() in CERT_SUFFIXES)
         else:
-            missing.append((source, "does not exist or is not a file or folder"))
+            missing.append((source, reason("signing.source_missing")))
     unique = list(dict.fromkeys(found))
     return unique, missing
 
 
-def _walk_error(exc: OSError) -> tuple[Path, str]:
-    return Path(exc.filename or "?"), f"cannot list folder: {exc.strerror or exc}"
+def _walk_error(exc: OSError) -> tuple[Path, Reason]:
+    return Path(exc.filename or "?"), reason("signing.cannot_list", error=exc.strerror or str(exc))
 
 
 def read_file(path: Path, password: bytes | None) -> Decoded:
@@ -72,10 +84,10 @@ def read_file(path: Path, password: bytes | None) -> Decoded:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return Decoded(str(path), error=f"file is {size} bytes, larger than the {MAX_FILE_BYTES} limit")
+            return Decoded(str(path), error=reason("signing.file_too_large", size=size, limit=MAX_FILE_BYTES))
         data = path.read_bytes()
     except OSError as exc:
-        return Decoded(str(path), error=f"cannot read: {exc.strerror or exc}")
+        return Decoded(str(path), error=reason("signing.cannot_read", error=exc.strerror or str(exc)))
     return decode(str(path), data, password)
 
 
@@ -84,11 +96,13 @@ def decode(path: str, data: bytes, password: bytes | None) -> Decoded:
     out = Decoded(path)
     try:
         if not data.strip():
-            out.error = "file is empty"
+            out.error = reason("signing.file_empty")
         elif data.lstrip().startswith(b"-----BEGIN"):
             _decode_pem(data, out)
         else:
             _decode_der(Path(path).suffix.lower(), data, password, out)
+    except Unreadable as exc:
+        out.error = exc.reason
     except Exception as exc:  # a hostile file must end as a finding, whatever cryptography raises
         out.error = _clean(exc)
     return out
@@ -115,10 +129,10 @@ def pem_blocks(data: bytes) -> Iterator[tuple[bytes, bytes | None]]:
 
 def _decode_pem(data: bytes, out: Decoded) -> None:
     out.kind = "PEM"
-    problems: list[str] = []
+    problems: list[Reason] = []
     for number, (label, body) in enumerate(pem_blocks(data), start=1):
         if body is None:
-            problems.append(f"PEM block {number} has no END line (file truncated?)")
+            problems.append(reason("signing.pem_no_end", number=number))
             break
         try:
             der = base64.b64decode(body, validate=False)
@@ -129,11 +143,16 @@ def _decode_pem(data: bytes, out: Decoded) -> None:
             elif label == b"X509 CRL":
                 out.crls.append(x509.load_der_x509_crl(der))
         except Exception as exc:  # any parse failure of one block: recorded, the other blocks still count
-            problems.append(f"PEM block {number} ({label.decode('latin-1')}): {_clean(exc)}")
-    if problems:
-        out.error = "; ".join(problems[:3]) + (
-            f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        )
+            problems.append(
+                reason(
+                    "signing.pem_block_bad", number=number, label=label.decode("latin-1"), error=_clean(exc)
+                )
+            )
+    if len(problems) > PEM_PROBLEMS_SHOWN:
+        shown = tuple(problems[:PEM_PROBLEMS_SHOWN])
+        out.error = reason("signing.pem_blocks_more", problems=shown, more=len(problems) - PEM_PROBLEMS_SHOWN)
+    elif problems:
+        out.error = combined(problems)
 
 
 def _strip_trusted_aux(der: bytes) -> bytes:
@@ -153,13 +172,13 @@ def _decode_der(suffix: str, data: bytes, password: bytes | None, out: Decoded) 
         try:
             out.add_certs(pkcs7.load_der_pkcs7_certificates(data))
         except ValueError as exc:
-            raise ValueError(f"not a readable PKCS#7 bundle, corrupt or truncated ({_clean(exc)})") from None
+            raise Unreadable(reason("signing.bad_pkcs7", error=_clean(exc))) from None
     elif suffix == ".crl":
         out.kind = "CRL"
         try:
             out.crls.append(x509.load_der_x509_crl(data))
         except ValueError as exc:
-            raise ValueError(f"not a readable CRL, corrupt or truncated ({_clean(exc)})") from None
+            raise Unreadable(reason("signing.bad_crl_file", error=_clean(exc))) from None
     else:
         _decode_unknown_der(data, password, out)
 
@@ -184,7 +203,7 @@ def _decode_unknown_der(data: bytes, password: bytes | None, out: Decoded) -> No
         return
     except ValueError:
         out.kind = ""
-    raise ValueError("not a certificate, PKCS#7 bundle, PKCS#12 file or CRL (corrupt or truncated)")
+    raise Unreadable(reason("signing.unknown_der"))
 
 
 def _decode_pkcs12(data: bytes, password: bytes | None, out: Decoded) -> None:
@@ -201,17 +220,13 @@ def _decode_pkcs12(data: bytes, password: bytes | None, out: Decoded) -> None:
         certs = [bundle.cert.certificate] if bundle.cert is not None else []
         out.add_certs(certs + [c.certificate for c in bundle.additional_certs])
         return
-    hint = (
-        "wrong password"
-        if password is not None
-        else "it needs a password (name an environment variable holding it in pkcs12_password_env)"
-    )
-    raise ValueError(f"PKCS#12 could not be opened: {hint} or the file is corrupt ({_clean(last)})")
+    key = "signing.pkcs12_wrong_password" if password is not None else "signing.pkcs12_needs_password"
+    raise Unreadable(reason(key, error=_clean(last)))
 
 
-def _clean(exc: BaseException | None) -> str:
+def _clean(exc: BaseException | None) -> Reason:
     """cryptography's messages, shortened to one line an officer can read."""
     text = " ".join(str(exc).split()) if exc is not None else ""
     if text.startswith("error parsing asn1 value"):
-        return "the DER encoding is corrupt or truncated"
-    return (text[:200] + "…") if len(text) > 200 else text or type(exc).__name__
+        return reason("signing.der_corrupt")
+    return detail((text[:200] + "…") if len(text) > 200 else text or type(exc).__name__)

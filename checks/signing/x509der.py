@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from checks.signing.der import (
+from p06audit.checks.signing.der import (
     BIT_STRING,
     BOOLEAN,
     OID,

@@ -1,5 +1,4 @@
-"""SSH family: the anonymous probe of every `ssh` endpoint (algorithms, host keys, auth methods, pins)."""
+"""SSH family: the anonymous probe of every `ssh` endpoint (algorithms, host keys, auth methods, pins).
 
-from checks.ssh import collect, rules
-
-__all__ = ["collect", "rules"]
+The family object is `family.FAMILY` (entry point `p06audit.checks`); importing the package loads nothing.
+"""

@@ -15,21 +15,24 @@ from collections.abc import Sequence
 
 import paramiko
 
-from audit.errors import AuditError
-from audit.inventory import Host
-from audit.model import CollectionFailed, Observation
-from audit.registry import CollectContext, collector
-from audit.runner import host_target
-from checks.ssh.observations import AlgorithmOffer, HostKey, PinCheck, PinState, SshServerInfo
-from checks.ssh.pins import KnownHostsPins
-from checks.ssh.transport import (
+from p06audit.checks.ssh.family import ssh_of
+from p06audit.checks.ssh.observations import AlgorithmOffer, HostKey, PinCheck, PinState, SshServerInfo
+from p06audit.checks.ssh.pins import KnownHostsPins
+from p06audit.checks.ssh.transport import (
     Handshake,
     ProbeTransport,
     algorithms_for,
     handshake,
     key_type_of,
+    seconds,
     server_host_key,
 )
+from p06audit.errors import AuditError
+from p06audit.inventory import Host
+from p06audit.model import CollectionFailed, Observation
+from p06audit.registry import CollectContext, collects, describe_error
+from p06audit.runner import host_target
+from p06audit.text import Message, say
 
 PROBE_USER = "p06audit-probe"
 # Extra key-fetch connections stop once this many timeouts have passed, leaving room in the
@@ -41,84 +44,85 @@ class SshProbeError(AuditError):
     """The endpoint did not behave as an SSH server."""
 
 
-def describe_connect_error(exc: BaseException, timeout: float) -> str:
-    """A reason an officer can act on, for connection-level failures."""
+def describe_connect_error(exc: BaseException, timeout: float) -> Message | str:
+    """A reason an officer can act on, for connection-level failures (else the OS's own words)."""
     if isinstance(exc, TimeoutError | socket.timeout):
-        return f"no answer within {timeout:g} s"
+        return say("ssh.no_answer", seconds=seconds(timeout))
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (nothing listens on the SSH port)"
+        return say("ssh.refused")
     if isinstance(exc, ConnectionResetError):
-        return "connection reset by the host"
-    return f"{type(exc).__name__}: {exc}"
+        return say("ssh.reset")
+    return describe_error(exc)
 
 
 def parse_banner(banner: str) -> tuple[str, str]:
     """(protocol version, software) from `SSH-2.0-OpenSSH_9.2p1 Debian-2`."""
     parts = banner.split(" ", 1)[0].split("-", 2)
     if len(parts) < 3 or parts[0] != "SSH":
-        raise SshProbeError(f"not an SSH banner: {banner[:120]!r}")
+        raise SshProbeError(say("ssh.bad_banner", banner=repr(banner[:120])))
     return parts[1], parts[2]
 
 
 def _fetch_other_keys(
     address: str, port: int, timeout: float, offered: Sequence[str], have: set[str]
-) -> tuple[list[HostKey], list[str]]:
+) -> tuple[list[HostKey], list[Message]]:
     keys: list[HostKey] = []
-    notes: list[str] = []
+    notes: list[Message] = []
     started = time.monotonic()
     types = dict.fromkeys(t for t in map(key_type_of, offered) if t is not None and t not in have)
     for key_type in types:
         if key_type not in ProbeTransport._key_info:
-            notes.append(
-                f"{key_type}: offered, but the probe cannot verify this key type, so its key was not read"
-            )
+            notes.append(say("ssh.key_unsupported", key_type=key_type))
             continue
         if time.monotonic() - started > KEY_FETCH_BUDGET * timeout:
-            notes.append(f"{key_type}: not read (time budget for extra connections used up)")
+            notes.append(say("ssh.key_budget", key_type=key_type))
             continue
         algorithms = tuple(a for a in algorithms_for(key_type, legacy=True) if a in offered)
         try:
             result = handshake(ProbeTransport, address, port, timeout, algorithms)
         except OSError as exc:
-            notes.append(f"{key_type}: not read ({describe_connect_error(exc, timeout)})")
+            notes.append(
+                say("ssh.key_not_read", key_type=key_type, error=describe_connect_error(exc, timeout))
+            )
             continue
         if result.error is None:
             keys.append(server_host_key(result.transport))
         else:
-            notes.append(f"{key_type}: not read ({result.error})")
+            notes.append(say("ssh.key_not_read", key_type=key_type, error=result.error))
         result.close()
     return keys, notes
 
 
-def _auth_methods(first: Handshake) -> tuple[tuple[str, ...] | None, str]:
+def _auth_methods(first: Handshake) -> tuple[tuple[str, ...] | None, Message | None]:
     try:
         first.transport.auth_none(PROBE_USER)
     except paramiko.BadAuthenticationType as exc:
-        return tuple(exc.allowed_types), ""
+        return tuple(exc.allowed_types), None
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        return None, f"the server did not answer the auth-methods query: {exc}"
-    return ("none",), "the server accepted the 'none' method: no authentication is required"
+        return None, say("ssh.auth_no_answer", error=describe_error(exc))
+    return ("none",), say("ssh.auth_none_accepted")
 
 
 def probe(host: Host, ctx: CollectContext) -> SshServerInfo:
     """Everything an anonymous client can learn from the host's SSH port."""
-    spec = host.data.ssh
+    spec = ssh_of(host)
     if spec is None:
-        raise SshProbeError(f"host {host.name} has no ssh section")
+        raise SshProbeError(say("ssh.no_ssh_section", host=host.name))
     address, port, timeout = host.address, spec.port, ctx.options.timeout
     first = handshake(ProbeTransport, address, port, timeout)
+    error = first.error or ""
     try:
         if not first.banner:
-            raise SshProbeError(f"not an SSH server: {first.error}")
+            raise SshProbeError(say("ssh.not_ssh_server", error=error))
         protocol, software = parse_banner(first.banner)
         offer = first.offer
         if offer is None and protocol in ("2.0", "1.99"):
-            raise SshProbeError(f"no key-exchange offer after the banner ({first.error})")
+            raise SshProbeError(say("ssh.no_offer_after_banner", error=error))
         if offer is None:
-            note = f"the server speaks SSH protocol {protocol} only ({first.error})"
+            note = say("ssh.protocol_only", protocol=protocol, error=error)
             return _unverified(host, port, first.banner, protocol, software, None, note)
         if first.error is not None:
-            note = f"no key exchange the probe supports: {first.error}"
+            note = say("ssh.no_common_kex", error=first.error)
             return _unverified(host, port, first.banner, protocol, software, offer, note)
         keys = [server_host_key(first.transport)]
         more, notes = _fetch_other_keys(
@@ -135,26 +139,32 @@ def probe(host: Host, ctx: CollectContext) -> SshServerInfo:
             protocol=protocol,
             software=software,
             offer=offer,
-            offer_note="",
+            offer_note=None,
             host_keys=tuple(keys),
             host_key_notes=tuple(notes),
             auth_methods=methods,
             auth_note=auth_note,
             pin=pin,
-            pin_note="",
+            pin_note=None,
         )
     finally:
         first.close()
 
 
-def _query_auth(first: Handshake, pin: PinCheck) -> tuple[tuple[str, ...] | None, str]:
+def _query_auth(first: Handshake, pin: PinCheck) -> tuple[tuple[str, ...] | None, Message | None]:
     if pin.state is PinState.CHANGED:
-        return None, "not queried: the host key changed, so nothing is sent to this host"
+        return None, say("ssh.auth_not_sent")
     return _auth_methods(first)
 
 
 def _unverified(
-    host: Host, port: int, banner: str, protocol: str, software: str, offer: AlgorithmOffer | None, note: str
+    host: Host,
+    port: int,
+    banner: str,
+    protocol: str,
+    software: str,
+    offer: AlgorithmOffer | None,
+    note: Message,
 ) -> SshServerInfo:
     """What is known when no key exchange completed: banner, perhaps the offer, and why not more."""
     return SshServerInfo(
@@ -163,23 +173,28 @@ def _unverified(
         protocol=protocol,
         software=software,
         offer=offer,
-        offer_note="" if offer else note,
+        offer_note=None if offer else note,
         host_keys=(),
         host_key_notes=(note,),
         auth_methods=None,
-        auth_note="not queried: " + note,
+        auth_note=say("ssh.not_queried", note=note),
         pin=None,
-        pin_note="no host key could be verified: " + note,
+        pin_note=say("ssh.no_key_verified", note=note),
     )
 
 
-@collector(family="ssh", produces=[SshServerInfo], per_host=True)
+@collects(SshServerInfo, per_host=True)
 def collect_ssh(host: Host, ctx: CollectContext) -> list[Observation]:
-    port = host.data.ssh.port if host.data.ssh else None
+    """The probe's observation, or the one reason the endpoint could not be examined (SSH-000)."""
+    spec = ssh_of(host)
+    port = spec.port if spec else None
+    reason: Message | str
     try:
         return [probe(host, ctx)]
     except OSError as exc:
         reason = describe_connect_error(exc, ctx.options.timeout)
-    except (SshProbeError, paramiko.SSHException, EOFError) as exc:
-        reason = str(exc)
+    except SshProbeError as exc:
+        reason = exc.reason()
+    except (paramiko.SSHException, EOFError) as exc:
+        reason = describe_error(exc)
     return [CollectionFailed(host_target(host, port), SshServerInfo, reason)]

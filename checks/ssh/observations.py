@@ -6,7 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from audit.model import Observation
+from p06audit.model import Observation
+from p06audit.text import Message
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class PinCheck:
     recorded: tuple[str, ...] = ()
     changes: tuple[KeyChange, ...] = ()
     first_seen: str = ""
-    note: str = ""
+    note: Message | None = None  # why the state is CHANGED
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -82,22 +83,23 @@ class PinCheck:
             "recorded_now": list(self.recorded),
             "changes": [{"type": c.key_type, "pinned": c.pinned, "seen": c.seen} for c in self.changes],
             "first_seen": self.first_seen,
-            "note": self.note,
+            "note": self.note.to_json() if self.note else None,
         }
 
 
 @dataclass(frozen=True)
 class SshServerInfo(Observation):
-    """One SSH endpoint as an anonymous client sees it. `None` fields say why in the matching note."""
+    """One SSH endpoint as an anonymous client sees it. `None` fields say why in the matching note,
+    a message the findings quote."""
 
     banner: str
     protocol: str
     software: str
     offer: AlgorithmOffer | None
-    offer_note: str
+    offer_note: Message | None
     host_keys: tuple[HostKey, ...]
-    host_key_notes: tuple[str, ...]
+    host_key_notes: tuple[Message, ...]
     auth_methods: tuple[str, ...] | None
-    auth_note: str
+    auth_note: Message | None
     pin: PinCheck | None
-    pin_note: str
+    pin_note: Message | None

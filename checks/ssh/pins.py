@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from checks.ssh.observations import HostKey, KeyChange, PinCheck, PinState
+from p06audit.checks.ssh.observations import HostKey, KeyChange, PinCheck, PinState
+from p06audit.text import say
 
 KNOWN_HOSTS_FILE = "ssh_known_hosts"
 FIRST_SEEN = "p06audit-first-seen="
@@ -96,10 +97,9 @@ class KnownHostsPins:
             ]
             store = str(self.path)
             if changes:
-                note = "a pinned key type now has another key"
-                return PinCheck(PinState.CHANGED, store, name, changes=changes, note=note)
+                return PinCheck(PinState.CHANGED, store, name, changes=changes, note=say("ssh.pin_changed"))
             if pins and not matched:
-                note = f"the host no longer shows any pinned key (pinned: {', '.join(sorted(pins))})"
+                note = say("ssh.pin_gone", types=sorted(pins))
                 return PinCheck(PinState.CHANGED, store, name, note=note)
             new = [k for k in seen if k.key_type not in pins]
             self._append(name, new, run_stamp)

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from audit.model import Status
-from audit.yamlfile import load_packaged
+from p06audit.model import Status
+from p06audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 AlgorithmKind = Literal["kex", "host_key_algorithms", "ciphers", "macs"]

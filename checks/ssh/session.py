@@ -4,6 +4,9 @@ Order matters: credentials are resolved and the key file loaded before any conne
 reference fails without touching the host); then the key exchange, restricted to the pinned key
 types; then the pin store's verdict; and only for an unchanged key are credentials sent. Secrets
 stay in `audit.secrets.Secret` wrappers until the one call that needs them.
+
+The login serves the host family, but its words are this family's (checks/ssh/checks.yaml), so
+`login` makes sure they are loaded even in a run that audits only the host family.
 """
 
 from __future__ import annotations
@@ -15,13 +18,22 @@ from pathlib import Path
 
 import paramiko
 
-from audit.errors import AuditError
-from audit.inventory import Host, Inventory, SshSpec
-from audit.options import RunOptions
-from audit.secrets import Secret, SecretError, env_secret, optional_env_secret
-from checks.ssh.observations import PinState
-from checks.ssh.pins import KnownHostsPins
-from checks.ssh.transport import LoginTransport, algorithms_for, handshake, key_type_of, server_host_key
+from p06audit.checks.ssh.family import FAMILY, SshSpec, ssh_of
+from p06audit.checks.ssh.observations import PinState
+from p06audit.checks.ssh.pins import KnownHostsPins
+from p06audit.checks.ssh.transport import (
+    LoginTransport,
+    algorithms_for,
+    handshake,
+    key_type_of,
+    server_host_key,
+)
+from p06audit.errors import AuditError
+from p06audit.inventory import Host, Inventory
+from p06audit.options import RunOptions
+from p06audit.registry import REGISTRY
+from p06audit.secrets import Secret, SecretError, env_secret
+from p06audit.text import Message, say
 
 
 class HostKeyChanged(AuditError):
@@ -40,19 +52,27 @@ class Credentials:
     password: Secret | None
 
 
+def _env(name: str, host: str, what: Message) -> Secret:
+    """The secret in environment variable `name`, or an error naming the host, its use and the variable."""
+    try:
+        return env_secret(name, host)
+    except SecretError:
+        raise SecretError(say("ssh.env_not_set", host=host, what=what, variable=name)) from None
+
+
 def resolve_credentials(spec: SshSpec, inventory: Inventory, host: str) -> Credentials:
-    purpose = f"SSH login to {host}"
     if spec.username:
         username = spec.username
     elif spec.username_env:
-        username = env_secret(spec.username_env, purpose + " (user name)").reveal()
+        username = _env(spec.username_env, host, say("ssh.secret_username")).reveal()
     else:
-        raise SecretError(f"{purpose}: the inventory names no username or username_env")
+        raise SecretError(say("ssh.no_username", host=host))
+    passphrase_env, password_env = spec.key_passphrase_env, spec.password_env
     return Credentials(
         username=username,
         key_file=inventory.resolve(spec.key_file),
-        key_passphrase=optional_env_secret(spec.key_passphrase_env, purpose + " (key passphrase)"),
-        password=optional_env_secret(spec.password_env, purpose + " (password)"),
+        key_passphrase=_env(passphrase_env, host, say("ssh.secret_passphrase")) if passphrase_env else None,
+        password=_env(password_env, host, say("ssh.secret_password")) if password_env else None,
     )
 
 
@@ -64,48 +84,47 @@ def load_key(credentials: Credentials) -> paramiko.PKey | None:
     try:
         return paramiko.PKey.from_path(path, passphrase)
     except FileNotFoundError:
-        raise SecretError(f"SSH key file {path} does not exist") from None
+        raise SecretError(say("ssh.key_file_missing", path=str(path))) from None
     except PermissionError:
-        raise SecretError(f"SSH key file {path} is not readable by the audit") from None
+        raise SecretError(say("ssh.key_file_unreadable", path=str(path))) from None
     except paramiko.PasswordRequiredException:
-        raise SecretError(
-            f"SSH key file {path} is encrypted: name its passphrase with key_passphrase_env"
-        ) from None
+        raise SecretError(say("ssh.key_file_encrypted", path=str(path))) from None
     except (paramiko.SSHException, ValueError, TypeError):
-        why = "a wrong passphrase" if passphrase else "encrypted? name its passphrase with key_passphrase_env"
-        raise SecretError(f"SSH key file {path} could not be loaded ({why}; or not a private key)") from None
+        why = "ssh.key_file_wrong_passphrase" if passphrase else "ssh.key_file_unloadable"
+        raise SecretError(say(why, path=str(path))) from None
 
 
 def _authenticate(
-    transport: paramiko.Transport, credentials: Credentials, key: paramiko.PKey | None, label: str
+    transport: paramiko.Transport, credentials: Credentials, key: paramiko.PKey | None, endpoint: Message
 ) -> None:
-    refused: list[str] = []
+    refused: list[Message] = []
     if key is not None:
         try:
             transport.auth_publickey(credentials.username, key)
         except paramiko.BadAuthenticationType as exc:
-            refused.append(f"public keys not accepted (server allows: {', '.join(exc.allowed_types)})")
+            refused.append(say("ssh.publickey_not_accepted", methods=list(exc.allowed_types)))
         except paramiko.AuthenticationException:
-            refused.append("key rejected")
+            refused.append(say("ssh.key_rejected"))
     if not transport.is_authenticated() and credentials.password is not None:
         try:
             transport.auth_password(credentials.username, credentials.password.reveal())
         except paramiko.BadAuthenticationType as exc:
-            refused.append(f"passwords not accepted (server allows: {', '.join(exc.allowed_types)})")
+            refused.append(say("ssh.password_not_accepted", methods=list(exc.allowed_types)))
         except paramiko.AuthenticationException:
-            refused.append("password rejected")
+            refused.append(say("ssh.password_rejected"))
     if not transport.is_authenticated():
-        why = "; ".join(refused) or "further authentication required"
-        raise LoginFailed(f"login to {label} failed: {why}")
+        why = refused or say("ssh.further_auth")
+        raise LoginFailed(say("ssh.login_failed", endpoint=endpoint, why=why))
 
 
 @contextmanager
 def login(host: Host, options: RunOptions, inventory: Inventory) -> Iterator[paramiko.Transport]:
     """An authenticated transport to `host`, or a typed error naming the host (never the secret)."""
-    spec = host.data.ssh
+    REGISTRY.family_text(FAMILY.name)
+    spec = ssh_of(host)
     if spec is None:
-        raise LoginFailed(f"host {host.name} has no ssh section")
-    label = f"{host.name} ({host.address}:{spec.port})"
+        raise LoginFailed(say("ssh.no_ssh_section", host=host.name))
+    endpoint = say("ssh.endpoint", host=host.name, address=host.address, port=spec.port)
     credentials = resolve_credentials(spec, inventory, host.name)
     key = load_key(credentials)
     store = KnownHostsPins.in_state_dir(options.state_dir)
@@ -116,20 +135,15 @@ def login(host: Host, options: RunOptions, inventory: Inventory) -> Iterator[par
         offer = connected.offer
         offered = {key_type_of(a) for a in offer.host_key_algorithms} if offer else set()
         if pinned and offer is not None and not pinned & offered:
-            raise HostKeyChanged(
-                f"{label} no longer offers its pinned key type(s) {', '.join(sorted(pinned))}; "
-                "no credential was sent"
-            )
-        raise LoginFailed(f"no secure SSH session with {label}: {connected.error}")
+            raise HostKeyChanged(say("ssh.pinned_type_gone", endpoint=endpoint, types=sorted(pinned)))
+        raise LoginFailed(say("ssh.no_secure_session", endpoint=endpoint, error=connected.error))
     try:
         check = store.verify(
             host.address, spec.port, [server_host_key(connected.transport)], options.now.isoformat()
         )
         if check.state is PinState.CHANGED:
-            raise HostKeyChanged(
-                f"host key of {label} differs from the pinned key in {check.store}; no credential was sent"
-            )
-        _authenticate(connected.transport, credentials, key, label)
+            raise HostKeyChanged(say("ssh.host_key_differs", endpoint=endpoint, store=check.store))
+        _authenticate(connected.transport, credentials, key, endpoint)
         yield connected.transport
     finally:
         connected.close()

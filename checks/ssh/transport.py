@@ -18,13 +18,14 @@ import paramiko
 from cryptography.hazmat.primitives import hashes
 from paramiko.kex_curve25519 import KexCurve25519
 from paramiko.kex_group14 import KexGroup14SHA256
-from paramiko.message import Message
+from paramiko.message import Message as SshMessage
 
-from checks.ssh.observations import AlgorithmOffer, HostKey
-from checks.ssh.pins import fingerprint
+from p06audit.checks.ssh.observations import AlgorithmOffer, HostKey
+from p06audit.checks.ssh.pins import fingerprint
+from p06audit.text import Message, say
 
 # paramiko logs every refused negotiation with a traceback; collectors report the reason themselves.
-PARAMIKO_LOG = "checks.ssh.paramiko"
+PARAMIKO_LOG = "p06audit.checks.ssh.paramiko"
 logging.getLogger(PARAMIKO_LOG).setLevel(logging.CRITICAL)
 
 # RFC 8731 name of the X25519 exchange; paramiko knows only the pre-standard libssh.org name.
@@ -65,9 +66,9 @@ class LoginTransport(paramiko.Transport):  # type: ignore[misc]  # paramiko is u
 
     server_offer: AlgorithmOffer | None = None
 
-    def _parse_kex_init(self, m: Message) -> Any:
+    def _parse_kex_init(self, m: SshMessage) -> Any:
         if self.server_offer is None:
-            copy = Message(m.asbytes())
+            copy = SshMessage(m.asbytes())
             copy.get_bytes(16)  # cookie
             lists = [tuple(n for n in copy.get_list() if n) for _ in range(8)]
             self.server_offer = AlgorithmOffer(*lists[:7])
@@ -85,6 +86,11 @@ class ProbeTransport(LoginTransport):
     }
     _preferred_keys = (*paramiko.Transport._preferred_keys, "ssh-rsa")
     _key_info = {**paramiko.Transport._key_info, "ssh-rsa": _Sha1RsaKey}
+
+
+def seconds(value: float) -> int | float:
+    """A timeout as a message shows it: 4.0 as 4, 2.5 as 2.5."""
+    return int(value) if float(value).is_integer() else value
 
 
 def key_type_of(algorithm: str) -> str | None:
@@ -105,10 +111,12 @@ def algorithms_for(key_type: str, *, legacy: bool) -> tuple[str, ...]:
 
 @dataclass
 class Handshake:
-    """A transport after key exchange, or the reason it failed (the transport still holds what it read)."""
+    """A transport after key exchange, or why it failed (the transport still holds what it read).
+
+    `error` is our message for a failure we recognise, or paramiko's own words."""
 
     transport: LoginTransport
-    error: Exception | None
+    error: Message | str | None
 
     @property
     def banner(self) -> str:
@@ -148,18 +156,18 @@ def handshake(
     return Handshake(transport, None)
 
 
-def _explained(exc: Exception, transport: paramiko.Transport, timeout: float) -> Exception:
+def _explained(exc: Exception, transport: paramiko.Transport, timeout: float) -> Message | str:
     """paramiko's banner errors wrap the real cause; name it the way an officer would."""
     cause = exc.__context__
     if transport.remote_version:
         if str(exc) == "No existing session":
-            return TimeoutError(f"key exchange not finished within {2 * timeout:g} s")
-        return exc
+            return say("ssh.kex_timeout", seconds=seconds(2 * timeout))
+        return str(exc) or type(exc).__name__
     if isinstance(cause, TimeoutError):
-        return TimeoutError(f"no SSH banner within {timeout:g} s (the port accepts TCP but stays silent)")
+        return say("ssh.silent", seconds=seconds(timeout))
     if isinstance(cause, EOFError | ConnectionResetError):
-        return ConnectionError("the host closed the connection before sending an SSH banner")
-    return ValueError("the port answered with bytes that are not an SSH banner")
+        return say("ssh.closed_before_banner")
+    return say("ssh.not_a_banner")
 
 
 def server_host_key(transport: paramiko.Transport) -> HostKey:

@@ -1,5 +1,4 @@
-"""TLS family: sslyze scan of every inventory TLS endpoint, checks TLS-001..TLS-015."""
+"""TLS family: sslyze scan of every inventory TLS endpoint, checks TLS-001..TLS-015.
 
-from checks.tls import collect, rules
-
-__all__ = ["collect", "rules"]
+The family object is `family.FAMILY` (entry point `p06audit.checks`); importing the package loads nothing.
+"""

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from audit.inventory import Host
-from audit.model import Observation
-from audit.registry import CollectContext, collector
-from checks.tls.observations import TlsEndpointObservation
+from p06audit.checks.tls.observations import TlsEndpointObservation
+from p06audit.inventory import Host
+from p06audit.model import Observation
+from p06audit.registry import CollectContext, collects
 
 
-@collector(family="tls", produces=[TlsEndpointObservation], per_host=False)
+@collects(TlsEndpointObservation)
 def collect_tls(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
     """Probe every endpoint, scan the ones that answer TLS with one Scanner, and describe the rest."""
-    from checks.tls import sslyze_scan
+    from p06audit.checks.tls import sslyze_scan
 
     return sslyze_scan.collect_tls(hosts, ctx)

@@ -1,7 +1,8 @@
 """What the TLS collector saw on one endpoint, as frozen facts the rules judge without any I/O.
 
 Parts the selected checks did not need are left out (None / absent protocol); a part that was
-attempted but failed carries its reason in `errors`, so only the checks reading it become ERROR.
+attempted but failed carries its reason (a message) in `errors`, so only the checks reading it become
+ERROR.
 """
 
 from __future__ import annotations
@@ -10,10 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from audit.model import Observation
+from p06audit.model import Observation
+from p06audit.text import Message
 
 PROTOCOLS = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3")
 LEGACY_PROTOCOLS = PROTOCOLS[:5]  # everything below TLS 1.3, where key exchange is negotiable
+# The known-weakness tests, by the message name (TLS-012.<name>) that names them to people.
+WEAKNESSES = (
+    "heartbleed",
+    "ccs_injection",
+    "robot",
+    "insecure_renegotiation",
+    "client_renegotiation",
+    "compression",
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class ProtocolResult:
 class CertificateFacts:
     """One certificate parsed into the facts the checks need; `parse_error` when it could not be."""
 
-    subject: str
+    subject: str  # RFC 4514; empty when the names could not be parsed
     issuer: str
     serial: str = ""
     sha256: str = ""
@@ -75,13 +86,25 @@ class CertificateFacts:
 
 
 @dataclass(frozen=True)
+class AnchorSource:
+    """A file the trust anchors were read from, and how many certificates it gave."""
+
+    path: str
+    certificates: int
+    system_store: bool = False
+
+    def evidence(self) -> dict[str, Any]:
+        return {"path": self.path, "certificates": self.certificates, "system_store": self.system_store}
+
+
+@dataclass(frozen=True)
 class ChainValidation:
     """Whether the received chain leads to one of the configured trust anchors (dates of the leaf aside)."""
 
     trusted: bool
     path: tuple[str, ...]  # subjects, leaf first, anchor last (when trusted)
-    problem: str | None
-    anchor_sources: tuple[str, ...]
+    problem: Message | None
+    anchor_sources: tuple[AnchorSource, ...]
     anchor_count: int
 
 
@@ -113,7 +136,8 @@ class HstsFacts:
 
 @dataclass(frozen=True)
 class Weakness:
-    """One known-vulnerability test: its name, whether it hit, and what the scanner reported."""
+    """One known-vulnerability test: its name (one of WEAKNESSES), whether it hit, and the scanner's
+    result it was judged from (`field=value` in sslyze's own terms)."""
 
     name: str
     vulnerable: bool | None  # None: the scanner could not tell
@@ -130,12 +154,12 @@ class TlsEndpointObservation(Observation):
     deployments: tuple[CertificateDeployment, ...] | None = None
     hsts: HstsFacts | None = None
     weaknesses: tuple[Weakness, ...] | None = None
-    errors: tuple[tuple[str, str], ...] = ()  # (part, reason) for parts that were tried and failed
+    errors: tuple[tuple[str, Message], ...] = ()  # (part, reason) for parts that were tried and failed
 
     def protocol(self, name: str) -> ProtocolResult | None:
         return next((p for p in self.protocols if p.protocol == name), None)
 
-    def error(self, *parts: str) -> str | None:
+    def error(self, *parts: str) -> Message | None:
         """The first failure among `parts` (e.g. "TLS 1.0", "certificate", "http_headers")."""
         wanted = set(parts)
         return next((reason for part, reason in self.errors if part in wanted), None)

@@ -8,7 +8,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from audit.yamlfile import load_packaged
+from p06audit.yamlfile import load_packaged
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -33,6 +33,7 @@ class SuitePattern(Sourced):
 
 class WeakSuite(SuitePattern):
     name: str = Field(min_length=1)
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # its message: TLS-004.<kind>
 
 
 class KeySizes(Sourced):
@@ -69,8 +70,11 @@ class TlsPolicy(BaseModel):
     dh_source: str = Field(min_length=1)
     cabf_validity: tuple[ValidityLimit, ...] = Field(min_length=1)
 
+    def weak_entries(self, suite: str) -> list[WeakSuite]:
+        return [w for w in self.weak_suites if w.matches(suite)]
+
     def weaknesses_of(self, suite: str) -> list[str]:
-        return [w.name for w in self.weak_suites if w.matches(suite)]
+        return [w.name for w in self.weak_entries(suite)]
 
     def validity_limit(self, issued: datetime) -> ValidityLimit | None:
         """The CA/B limit in force on the issue date, or None before the first dated limit."""

@@ -1,7 +1,8 @@
 """TLS-001..TLS-015: pure rules over one endpoint's TlsEndpointObservation.
 
 Thresholds and suite lists come from policy.yaml; the warning window from the inventory
-(`tls_warn_days`). A part the collector could not observe turns only the checks reading it ERROR.
+(`tls_warn_days`); the words from checks.yaml (each rule returns a message key and its parameters).
+A part the collector could not observe turns only the checks reading it ERROR.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit import wording
-from audit.model import Outcome, Severity, Status
-from audit.registry import RuleContext, check
-from checks.tls.observations import (
+from p06audit.checks.tls.family import TlsDefaults
+from p06audit.checks.tls.observations import (
     LEGACY_PROTOCOLS,
     PROTOCOLS,
     CertificateDeployment,
@@ -22,23 +21,31 @@ from checks.tls.observations import (
     ProtocolResult,
     TlsEndpointObservation,
 )
-from checks.tls.policy import load_policy
+from p06audit.checks.tls.policy import load_policy
+from p06audit.model import Outcome, Status
+from p06audit.registry import RuleContext, rule
+from p06audit.text import Message, say
 
 _ORDER = (Status.PASS, Status.SKIP, Status.WARN, Status.ERROR, Status.FAIL)
 SECONDS_PER_DAY = 86400
 
 
-def _error(reason: str) -> Outcome:
-    return Outcome(Status.ERROR, f"Could not check: {reason}", {"reason": reason})
+def _fact(reason: Message | str) -> Any:
+    """A reason as evidence: the message's key and parameters, not a sentence in one language."""
+    return reason.to_json() if isinstance(reason, Message) else reason
 
 
-def _protocols(obs: TlsEndpointObservation, names: Iterable[str]) -> list[ProtocolResult] | str:
+def _error(reason: Message | str) -> Outcome:
+    return Outcome(Status.ERROR, say("core.could_not_check", reason=reason), {"reason": _fact(reason)})
+
+
+def _protocols(obs: TlsEndpointObservation, names: Iterable[str]) -> list[ProtocolResult] | Message:
     """The scanned results for `names`, or why one of them is missing."""
     found = []
     for name in names:
         result = obs.protocol(name)
         if result is None:
-            return obs.error(name) or f"{name} was not scanned"
+            return obs.error(name) or say("tls.protocol_not_scanned", protocol=name)
         found.append(result)
     return found
 
@@ -55,111 +62,69 @@ def _protocol_evidence(obs: TlsEndpointObservation) -> dict[str, Any]:
     }
 
 
-def _reject_protocols(obs: TlsEndpointObservation, names: tuple[str, ...]) -> Outcome:
+def _reject_protocols(obs: TlsEndpointObservation, names: tuple[str, ...], refused: Message) -> Outcome:
     results = _protocols(obs, names)
-    if isinstance(results, str):
+    if isinstance(results, Message):
         return _error(results)
     accepted = _accepted(results)
     evidence = {**_protocol_evidence(obs), "accepted_suites": accepted}
     if accepted:
-        return Outcome(Status.FAIL, f"Accepts {', '.join(accepted)}", evidence)
-    return Outcome(Status.PASS, f"{' and '.join(names)} refused", evidence)
+        return Outcome(Status.FAIL, say("tls.accepts", protocols=list(accepted)), evidence)
+    return Outcome(Status.PASS, refused, evidence)
 
 
-@check(
-    id="TLS-001",
-    title="SSL 2.0 and SSL 3.0 are not accepted",
-    severity=Severity.CRITICAL,
-    controls=["VN-TLS-01"],
-    remediation="Disable SSLv2 and SSLv3 on the server or load balancer (e.g. nginx `ssl_protocols "
-    "TLSv1.2 TLSv1.3;`, Apache `SSLProtocol -all +TLSv1.2 +TLSv1.3`).",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-001", observes=TlsEndpointObservation, needs=["tls"])
 def ssl_protocols_refused(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
-    return _reject_protocols(obs, ("SSL 2.0", "SSL 3.0"))
+    return _reject_protocols(obs, ("SSL 2.0", "SSL 3.0"), say("TLS-001.refused"))
 
 
-@check(
-    id="TLS-002",
-    title="TLS 1.0 and TLS 1.1 are not accepted",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-01"],
-    remediation="Allow only TLS 1.2 and TLS 1.3 (nginx `ssl_protocols TLSv1.2 TLSv1.3;`); upgrade "
-    "clients that still need TLS 1.0/1.1.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-002", observes=TlsEndpointObservation, needs=["tls"])
 def old_tls_refused(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
-    return _reject_protocols(obs, ("TLS 1.0", "TLS 1.1"))
+    return _reject_protocols(obs, ("TLS 1.0", "TLS 1.1"), say("TLS-002.refused"))
 
 
-@check(
-    id="TLS-003",
-    title="TLS 1.2 or TLS 1.3 is supported (TLS 1.3 reported)",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-01"],
-    remediation="Enable TLS 1.2 (mandatory under Circular 39/2017) and TLS 1.3 on the server; upgrade "
-    "the TLS library if it cannot.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-003", observes=TlsEndpointObservation, needs=["tls"])
 def modern_tls_supported(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     results = _protocols(obs, ("TLS 1.2", "TLS 1.3"))
-    if isinstance(results, str):
+    if isinstance(results, Message):
         return _error(results)
     tls12, tls13 = (r.supported for r in results)
     evidence = {**_protocol_evidence(obs), "tls_1_2": tls12, "tls_1_3": tls13}
     if not (tls12 or tls13):
-        return Outcome(Status.FAIL, "Neither TLS 1.2 nor TLS 1.3 is accepted", evidence)
+        return Outcome(Status.FAIL, say("TLS-003.neither"), evidence)
     if tls12 and tls13:
-        return Outcome(Status.PASS, "TLS 1.2 and TLS 1.3 supported", evidence)
-    return Outcome(
-        Status.PASS, "TLS 1.2 supported; TLS 1.3 not offered" if tls12 else "TLS 1.3 only", evidence
-    )
+        return Outcome(Status.PASS, say("TLS-003.both"), evidence)
+    return Outcome(Status.PASS, say("TLS-003.tls12_only" if tls12 else "TLS-003.tls13_only"), evidence)
 
 
-@check(
-    id="TLS-004",
-    title="No weak cipher suites (NULL, anonymous, EXPORT, RC4, DES, 3DES, IDEA, MD5) are accepted",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-02"],
-    remediation="Restrict the suite list to ECDHE/DHE with AES-GCM or ChaCha20-Poly1305 (Mozilla "
-    "'intermediate'), e.g. nginx `ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM;`.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-004", observes=TlsEndpointObservation, needs=["tls"])
 def no_weak_suites(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     results = _protocols(obs, PROTOCOLS)
-    if isinstance(results, str):
+    if isinstance(results, Message):
         return _error(results)
     policy = load_policy()
     weak = {
-        f"{r.protocol} {s.name}": policy.weaknesses_of(s.name)
+        f"{r.protocol} {s.name}": entries
         for r in results
         for s in r.accepted
-        if policy.weaknesses_of(s.name)
+        if (entries := policy.weak_entries(s.name))
     }
-    evidence = {**_protocol_evidence(obs), "weak_suites": weak, "accepted_suites": _accepted(results)}
+    evidence = {
+        **_protocol_evidence(obs),
+        "weak_suites": {suite: [w.name for w in entries] for suite, entries in weak.items()},
+        "accepted_suites": _accepted(results),
+    }
     if weak:
-        kinds = sorted({k for reasons in weak.values() for k in reasons})
-        return Outcome(Status.FAIL, f"{len(weak)} weak suite(s) accepted: {', '.join(kinds)}", evidence)
-    return Outcome(Status.PASS, "No weak suites accepted", evidence)
+        found = {w.kind for entries in weak.values() for w in entries}
+        kinds = [say(f"TLS-004.{w.kind}") for w in policy.weak_suites if w.kind in found]
+        return Outcome(Status.FAIL, say("TLS-004.weak", count=len(weak), kinds=kinds), evidence)
+    return Outcome(Status.PASS, say("TLS-004.none"), evidence)
 
 
-@check(
-    id="TLS-005",
-    title="Forward secrecy: every accepted TLS 1.2 (and older) suite uses ECDHE or DHE",
-    severity=Severity.MEDIUM,
-    controls=["VN-TLS-02"],
-    remediation="Remove static-RSA (TLS_RSA_*) and static-DH suites; keep ECDHE (and DHE with a "
-    "2048-bit group) only.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-005", observes=TlsEndpointObservation, needs=["tls"])
 def forward_secrecy(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     results = _protocols(obs, LEGACY_PROTOCOLS)
-    if isinstance(results, str):
+    if isinstance(results, Message):
         return _error(results)
     forward_secret = load_policy().forward_secret
     static = {
@@ -170,10 +135,10 @@ def forward_secrecy(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     evidence = {**_protocol_evidence(obs), "without_forward_secrecy": static}
     if static:
         count = sum(len(v) for v in static.values())
-        return Outcome(Status.FAIL, f"{count} suite(s) without forward secrecy accepted", evidence)
+        return Outcome(Status.FAIL, say("TLS-005.static", count=count), evidence)
     if not any(r.supported for r in results):
-        return Outcome(Status.PASS, "Only TLS 1.3 accepted; its key exchange is always ephemeral", evidence)
-    return Outcome(Status.PASS, "Every accepted suite below TLS 1.3 uses ECDHE or DHE", evidence)
+        return Outcome(Status.PASS, say("TLS-005.tls13_only"), evidence)
+    return Outcome(Status.PASS, say("TLS-005.all_ephemeral"), evidence)
 
 
 @dataclass(frozen=True)
@@ -181,7 +146,7 @@ class Verdict:
     """One certificate deployment's result; a check combines them (worst wins)."""
 
     status: Status
-    summary: str
+    message: Message
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
@@ -190,25 +155,33 @@ def _certificate_check(
 ) -> Outcome:
     problem = obs.error("certificate")
     if problem is None and obs.deployments is None:
-        problem = "the certificate was not scanned"
+        problem = say("tls.certificate_not_scanned")
     if problem is not None:
         return _error(problem)
     assert obs.deployments is not None
     if not obs.deployments:
-        return Outcome(Status.FAIL, "The server sent no certificate", {"server_name": obs.server_name})
+        return Outcome(Status.FAIL, say("tls.no_certificate"), {"server_name": obs.server_name})
     verdicts = [judge(d) for d in obs.deployments]
     status = max((v.status for v in verdicts), key=_ORDER.index)
-    summary = "; ".join(dict.fromkeys(v.summary for v in verdicts if v.status == status))
+    messages: list[Message] = []
+    for verdict in verdicts:
+        if verdict.status == status and verdict.message not in messages:
+            messages.append(verdict.message)
+    message = messages[0] if len(messages) == 1 else say("tls.listing", items=messages)
     return Outcome(
-        status, summary, {"server_name": obs.server_name, "certificates": [v.evidence for v in verdicts]}
+        status, message, {"server_name": obs.server_name, "certificates": [v.evidence for v in verdicts]}
     )
+
+
+def _subject(cert: CertificateFacts) -> str | Message:
+    return cert.subject or say("tls.unparsable_subject")
 
 
 def _unparsed(cert: CertificateFacts) -> Verdict | None:
     if cert.parse_error is None:
         return None
     return Verdict(
-        Status.FAIL, f"Certificate '{cert.subject}' could not be parsed: {cert.parse_error}", cert.brief()
+        Status.FAIL, say("tls.unparsable", subject=_subject(cert), error=cert.parse_error), cert.brief()
     )
 
 
@@ -217,30 +190,21 @@ def _checked_chain(d: CertificateDeployment) -> list[CertificateFacts]:
     return [c for i, c in enumerate(d.chain) if i == 0 or not (c.self_signed and c.is_ca)]
 
 
-@check(
-    id="TLS-006",
-    title="Certificate chain is complete and valid to the configured trust anchors",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-04"],
-    remediation="Serve the full chain (leaf then intermediates) from a CA in the inventory's trust anchors; "
-    "replace self-signed or untrusted certificates with ones from the national or a public CA.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-006", observes=TlsEndpointObservation, needs=["tls"])
 def chain_trusted(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     def judge(d: CertificateDeployment) -> Verdict:
         v = d.validation
         evidence = {
             "received_chain": [c.brief() for c in d.chain],
             "path_to_anchor": list(v.path),
-            "anchor_sources": list(v.anchor_sources),
-            **({"problem": v.problem} if v.problem else {}),
+            "anchor_sources": [s.evidence() for s in v.anchor_sources],
+            **({"problem": _fact(v.problem)} if v.problem else {}),
         }
         if not v.anchor_count:
-            return Verdict(Status.ERROR, f"Could not check: {v.problem}", evidence)
+            return Verdict(Status.ERROR, say("core.could_not_check", reason=v.problem), evidence)
         if v.trusted:
-            return Verdict(Status.PASS, f"Chain leads to trust anchor '{v.path[-1]}'", evidence)
-        return Verdict(Status.FAIL, f"Chain not trusted: {v.problem}", evidence)
+            return Verdict(Status.PASS, say("TLS-006.trusted", anchor=v.path[-1]), evidence)
+        return Verdict(Status.FAIL, say("TLS-006.untrusted", problem=v.problem), evidence)
 
     return _certificate_check(obs, judge)
 
@@ -261,16 +225,7 @@ def name_matches(expected: str, dns_names: Iterable[str], ip_addresses: Iterable
     return False
 
 
-@check(
-    id="TLS-007",
-    title="Certificate matches the host name (SNI)",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-04"],
-    remediation="Issue the certificate with the portal's DNS name in subjectAltName (or fix the inventory's "
-    "`sni` if it names the wrong host).",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-007", observes=TlsEndpointObservation, needs=["tls"])
 def name_matches_host(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     def judge(d: CertificateDeployment) -> Verdict:
         leaf = d.leaf
@@ -283,27 +238,16 @@ def name_matches_host(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
             "ip_addresses": list(leaf.ip_addresses),
         }
         if name_matches(obs.server_name, leaf.dns_names, leaf.ip_addresses):
-            return Verdict(Status.PASS, f"Certificate is valid for {obs.server_name}", evidence)
-        names = ", ".join([*leaf.dns_names, *leaf.ip_addresses]) or "none"
-        return Verdict(
-            Status.FAIL, f"Certificate is not valid for {obs.server_name} (names: {names})", evidence
-        )
+            return Verdict(Status.PASS, say("TLS-007.matches", name=obs.server_name), evidence)
+        names: list[str | Message] = [*leaf.dns_names, *leaf.ip_addresses] or [say("TLS-007.no_names")]
+        return Verdict(Status.FAIL, say("TLS-007.mismatch", name=obs.server_name, names=names), evidence)
 
     return _certificate_check(obs, judge)
 
 
-@check(
-    id="TLS-008",
-    title="Certificate is within its validity period and not about to expire",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-04"],
-    remediation="Renew the certificate before it expires (automate renewal); correct the server clock or "
-    "the certificate if it is not valid yet.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-008", observes=TlsEndpointObservation, needs=["tls"])
 def certificate_expiry(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
-    now, warn_days = ctx.options.now, ctx.inventory.defaults.tls_warn_days
+    now, warn_days = ctx.options.now, ctx.inventory.defaults_part(TlsDefaults).tls_warn_days
 
     def judge(d: CertificateDeployment) -> Verdict:
         leaf = d.leaf
@@ -318,35 +262,22 @@ def certificate_expiry(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome
             "checked_at": now.isoformat(),
         }
         if now < leaf.not_before:
-            return Verdict(Status.FAIL, f"Certificate not valid until {leaf.not_before:%Y-%m-%d}", evidence)
+            return Verdict(Status.FAIL, say("TLS-008.not_yet_valid", not_before=leaf.not_before), evidence)
         if now > leaf.not_after:
+            days_ago = int((now - leaf.not_after).total_seconds() // SECONDS_PER_DAY)  # whole days past
             return Verdict(
-                Status.FAIL,
-                f"Certificate expired on {leaf.not_after:%Y-%m-%d} ({wording.days(-days_left)} ago)",
-                evidence,
+                Status.FAIL, say("TLS-008.expired", not_after=leaf.not_after, days=days_ago), evidence
             )
         if days_left < warn_days:
             return Verdict(
-                Status.WARN,
-                f"Certificate expires on {leaf.not_after:%Y-%m-%d} (in {wording.days(days_left)})",
-                evidence,
+                Status.WARN, say("TLS-008.expiring", not_after=leaf.not_after, days=days_left), evidence
             )
-        return Verdict(
-            Status.PASS, f"Certificate valid until {leaf.not_after:%Y-%m-%d} ({days_left} days)", evidence
-        )
+        return Verdict(Status.PASS, say("TLS-008.valid", not_after=leaf.not_after, days=days_left), evidence)
 
     return _certificate_check(obs, judge)
 
 
-@check(
-    id="TLS-009",
-    title="Certificate keys are strong enough (RSA >= 2048 bits, EC >= 256 bits)",
-    severity=Severity.HIGH,
-    controls=["VN-TLS-04"],
-    remediation="Reissue the certificate with an RSA 2048/3072-bit or ECDSA P-256/P-384 key.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-009", observes=TlsEndpointObservation, needs=["tls"])
 def key_strength(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     sizes = load_policy().key_sizes
 
@@ -356,28 +287,33 @@ def key_strength(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
             if (bad := _unparsed(cert)) is not None:
                 return bad
             minimum = sizes.minimum(cert.key_type)
-            if cert.key_bits == 0 or (minimum is not None and cert.key_bits < minimum):
-                weak.append(f"'{cert.subject}': {cert.key_type} {cert.key_bits} bits (minimum {minimum})")
+            if cert.key_bits == 0:
+                weak.append(say("TLS-009.unknown_size", subject=cert.subject, key_type=cert.key_type))
+            elif minimum is not None and cert.key_bits < minimum:
+                weak.append(
+                    say(
+                        "TLS-009.weak_key",
+                        subject=cert.subject,
+                        key_type=cert.key_type,
+                        bits=cert.key_bits,
+                        minimum=minimum,
+                    )
+                )
         evidence = {
             "keys": {c.subject: f"{c.key_type} {c.key_bits}" for c in d.chain},
             "source": sizes.source,
         }
         if weak:
-            return Verdict(Status.FAIL, "Weak key: " + "; ".join(weak), evidence)
-        return Verdict(Status.PASS, f"Server key {d.leaf.key_type} {d.leaf.key_bits} bits", evidence)
+            return Verdict(Status.FAIL, say("TLS-009.weak", keys=weak), evidence)
+        leaf = d.leaf
+        return Verdict(
+            Status.PASS, say("TLS-009.strong", key_type=leaf.key_type, bits=leaf.key_bits), evidence
+        )
 
     return _certificate_check(obs, judge)
 
 
-@check(
-    id="TLS-010",
-    title="Certificates are not signed with MD5 or SHA-1 (leaf and intermediates)",
-    severity=Severity.MEDIUM,
-    controls=["VN-TLS-04"],
-    remediation="Reissue the certificate (and any intermediate) signed with SHA-256 or stronger.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-010", observes=TlsEndpointObservation, needs=["tls"])
 def signature_hash(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     forbidden = load_policy().forbidden_signature_hashes
 
@@ -386,7 +322,7 @@ def signature_hash(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
         if (bad := next(filter(None, map(_unparsed, chain)), None)) is not None:
             return bad
         weak = [
-            f"'{c.subject}' signed with {c.signature_hash.upper()}"
+            say("TLS-010.weak_hash", subject=c.subject, hash=c.signature_hash.upper())
             for c in chain
             if c.signature_hash and c.signature_hash in forbidden.hashes
         ]
@@ -395,33 +331,19 @@ def signature_hash(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
             "source": forbidden.source,
         }
         if weak:
-            return Verdict(Status.FAIL, "; ".join(weak), evidence)
-        return Verdict(
-            Status.PASS,
-            "Leaf and intermediates signed with "
-            + ", ".join(
-                sorted({str(c.signature_hash or "an algorithm without a separate hash") for c in chain})
-            ),
-            evidence,
-        )
+            return Verdict(Status.FAIL, say("tls.listing", items=weak), evidence)
+        hashes: list[str | Message] = [*sorted({c.signature_hash for c in chain if c.signature_hash})]
+        if any(c.signature_hash is None for c in chain):
+            hashes.append(say("TLS-010.no_separate_hash"))
+        return Verdict(Status.PASS, say("TLS-010.strong", hashes=hashes), evidence)
 
     return _certificate_check(obs, judge)
 
 
-@check(
-    id="TLS-011",
-    title="HSTS is sent with max-age of at least 180 days",
-    severity=Severity.MEDIUM,
-    controls=["VN-TLS-03"],
-    remediation="Send `Strict-Transport-Security: max-age=63072000; includeSubDomains` on every HTTPS "
-    "response of the portal.",
-    observes=TlsEndpointObservation,
-    roles=["web_portal"],
-    needs=["tls"],
-)
+@rule("TLS-011", observes=TlsEndpointObservation, roles=["web_portal"], needs=["tls"])
 def hsts(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     if (problem := obs.error("http_headers")) is not None or obs.hsts is None:
-        return _error(problem or "the HTTP headers were not fetched")
+        return _error(problem or say("tls.headers_not_fetched"))
     facts, minimum = obs.hsts, load_policy().hsts.min_max_age_seconds
     evidence = {
         "server_name": obs.server_name,
@@ -433,52 +355,40 @@ def hsts(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
         "minimum_max_age": minimum,
     }
     if not facts.present:
-        return Outcome(Status.FAIL, "No Strict-Transport-Security header", evidence)
-    if facts.max_age is None or facts.max_age < minimum:
-        return Outcome(Status.FAIL, f"HSTS max-age {facts.max_age} is below {minimum} s (180 days)", evidence)
-    return Outcome(Status.PASS, f"HSTS max-age {facts.max_age} s", evidence)
+        return Outcome(Status.FAIL, say("TLS-011.missing"), evidence)
+    if facts.max_age is None:
+        return Outcome(Status.FAIL, say("TLS-011.no_max_age"), evidence)
+    if facts.max_age < minimum:
+        short = say("TLS-011.short", max_age=facts.max_age, minimum=minimum, days=minimum // SECONDS_PER_DAY)
+        return Outcome(Status.FAIL, short, evidence)
+    return Outcome(Status.PASS, say("TLS-011.ok", max_age=facts.max_age), evidence)
 
 
-@check(
-    id="TLS-012",
-    title="No known TLS weaknesses (Heartbleed, ROBOT, CCS injection, insecure renegotiation, compression)",
-    severity=Severity.CRITICAL,
-    controls=["VN-TLS-02", "VN-HOST-04"],
-    remediation="Update the TLS library (OpenSSL) and server; disable TLS compression and client-initiated "
-    "renegotiation; remove RSA key-exchange suites if ROBOT is reported.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-012", observes=TlsEndpointObservation, needs=["tls"])
 def known_weaknesses(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     if obs.weaknesses is None:
-        return _error(obs.error("weaknesses") or "the vulnerability tests were not run")
-    results = {w.name: w.detail for w in obs.weaknesses}
+        return _error(obs.error("weaknesses") or say("tls.weaknesses_not_run"))
     errors = [reason for part, reason in obs.errors if part == "weaknesses"]
-    evidence: dict[str, Any] = {"server_name": obs.server_name, "tests": results, "errors": errors}
-    hits = [w.name for w in obs.weaknesses if w.vulnerable]
+    evidence: dict[str, Any] = {
+        "server_name": obs.server_name,
+        "tests": {w.name: w.detail for w in obs.weaknesses},
+        "errors": [_fact(e) for e in errors],
+    }
+    hits = [say(f"TLS-012.{w.name}") for w in obs.weaknesses if w.vulnerable]
     if hits:
-        return Outcome(Status.FAIL, "Vulnerable: " + ", ".join(hits), evidence)
+        return Outcome(Status.FAIL, say("TLS-012.vulnerable", names=hits), evidence)
     if errors:
-        return Outcome(Status.ERROR, f"Could not check: {errors[0]}", evidence)
-    unknown = [w.name for w in obs.weaknesses if w.vulnerable is None]
+        return Outcome(Status.ERROR, say("core.could_not_check", reason=errors[0]), evidence)
+    unknown = [say(f"TLS-012.{w.name}") for w in obs.weaknesses if w.vulnerable is None]
     if unknown:
-        return Outcome(Status.WARN, "Inconclusive: " + ", ".join(unknown), evidence)
-    return Outcome(Status.PASS, f"Not vulnerable to {len(results)} known weaknesses", evidence)
+        return Outcome(Status.WARN, say("TLS-012.inconclusive", names=unknown), evidence)
+    return Outcome(Status.PASS, say("TLS-012.clean", count=len(obs.weaknesses)), evidence)
 
 
-@check(
-    id="TLS-013",
-    title="Ephemeral DH groups are at least 2048 bits",
-    severity=Severity.MEDIUM,
-    controls=["VN-TLS-02"],
-    remediation="Configure a 2048-bit (or larger) DH group, e.g. RFC 7919 ffdhe2048 (nginx `ssl_dhparam`), "
-    "or drop DHE suites in favour of ECDHE.",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-013", observes=TlsEndpointObservation, needs=["tls"])
 def dh_group_size(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     results = _protocols(obs, LEGACY_PROTOCOLS)
-    if isinstance(results, str):
+    if isinstance(results, Message):
         return _error(results)
     groups = {
         f"{r.protocol} {s.name}": s.key_exchange_bits
@@ -494,34 +404,23 @@ def dh_group_size(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
         "source": policy.dh_source,
     }
     if not groups:
-        return Outcome(Status.SKIP, "No finite-field DHE suite accepted", evidence)
-    small = {k: v for k, v in groups.items() if v is None or v < policy.dh_min_bits}
+        return Outcome(Status.SKIP, say("TLS-013.no_dhe"), evidence)
+    small = [v for v in groups.values() if v is None or v < policy.dh_min_bits]
     if small:
-        sizes = sorted({"too small to measure" if v is None else f"{v} bits" for v in small.values()})
-        return Outcome(Status.FAIL, f"DH group below {policy.dh_min_bits} bits: {', '.join(sizes)}", evidence)
+        sizes = [say("TLS-013.bits", bits=v) for v in sorted({v for v in small if v is not None})]
+        if None in small:
+            sizes.append(say("TLS-013.unmeasurable"))
+        return Outcome(Status.FAIL, say("TLS-013.small", minimum=policy.dh_min_bits, sizes=sizes), evidence)
     smallest = min(v for v in groups.values() if v is not None)
-    return Outcome(Status.PASS, f"DH groups of {smallest} bits or more", evidence)
+    return Outcome(Status.PASS, say("TLS-013.ok", bits=smallest), evidence)
 
 
-@check(
-    id="TLS-014",
-    title="Publicly trusted certificate's validity is within the CA/Browser Forum limit for its issue date",
-    severity=Severity.LOW,
-    controls=["VN-TLS-05"],
-    remediation="Have the public CA reissue the certificate with a validity within the Baseline Requirements "
-    "limit (398 days from 2020-09-01, 200 from 2026-03-15, 100 from 2027-03-15, 47 from 2029-03-15).",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-014", observes=TlsEndpointObservation, needs=["tls"])
 def cabf_validity(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
     def judge(d: CertificateDeployment) -> Verdict:
         leaf = d.leaf
         if not d.publicly_trusted:
-            return Verdict(
-                Status.SKIP,
-                "Not issued under a public root; the CA/B Forum limits do not apply",
-                {"publicly_trusted": False},
-            )
+            return Verdict(Status.SKIP, say("TLS-014.not_public"), {"publicly_trusted": False})
         if (bad := _unparsed(leaf)) is not None:
             return bad
         assert leaf.not_before is not None and leaf.not_after is not None
@@ -530,34 +429,24 @@ def cabf_validity(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
         limit = load_policy().validity_limit(leaf.not_before)
         evidence = {**leaf.brief(), "validity_days": round(days, 2), "publicly_trusted": True}
         if limit is None:
-            return Verdict(
-                Status.SKIP,
-                f"No CA/B limit in the policy for issue date {leaf.not_before:%Y-%m-%d}",
-                evidence,
-            )
+            return Verdict(Status.SKIP, say("TLS-014.no_limit", issued=leaf.not_before), evidence)
         evidence |= {
             "max_days": limit.max_days,
             "limit_from": limit.issued_from.isoformat(),
             "source": limit.source,
         }
+        shown = {"days": round(days), "limit": limit.max_days}
         if days > limit.max_days:
-            return Verdict(Status.FAIL, f"Validity {days:.0f} days exceeds {limit.max_days} days", evidence)
-        return Verdict(Status.PASS, f"Validity {days:.0f} days within {limit.max_days} days", evidence)
+            return Verdict(Status.FAIL, say("TLS-014.too_long", **shown), evidence)
+        return Verdict(Status.PASS, say("TLS-014.within", **shown), evidence)
 
     return _certificate_check(obs, judge)
 
 
-@check(
-    id="TLS-015",
-    title="Certificate has revocation information (CRL or OCSP URL); OCSP stapling reported",
-    severity=Severity.LOW,
-    controls=["VN-TLS-06"],
-    remediation="Use a certificate whose CA publishes a CRL distribution point or OCSP URL, and enable OCSP "
-    "stapling (nginx `ssl_stapling on;`).",
-    observes=TlsEndpointObservation,
-    needs=["tls"],
-)
+@rule("TLS-015", observes=TlsEndpointObservation, needs=["tls"])
 def revocation_info(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
+    stapling_on, stapling_off = say("TLS-015.stapling_on"), say("TLS-015.stapling_off")
+
     def judge(d: CertificateDeployment) -> Verdict:
         leaf = d.leaf
         if (bad := _unparsed(leaf)) is not None:
@@ -568,10 +457,13 @@ def revocation_info(obs: TlsEndpointObservation, ctx: RuleContext) -> Outcome:
             "ocsp_stapled": d.ocsp_stapled,
             "must_staple": d.must_staple,
         }
-        stapling = "OCSP stapling on" if d.ocsp_stapled else "no OCSP stapling"
-        if not (leaf.crl_urls or leaf.ocsp_urls):
-            return Verdict(Status.FAIL, f"No CRL distribution point or OCSP URL ({stapling})", evidence)
-        kinds = " and ".join(k for k, v in (("CRL", leaf.crl_urls), ("OCSP", leaf.ocsp_urls)) if v)
-        return Verdict(Status.PASS, f"{kinds} URL present ({stapling})", evidence)
+        stapling = stapling_on if d.ocsp_stapled else stapling_off
+        if leaf.crl_urls and leaf.ocsp_urls:
+            key = "TLS-015.crl_and_ocsp"
+        elif leaf.crl_urls or leaf.ocsp_urls:
+            key = "TLS-015.crl" if leaf.crl_urls else "TLS-015.ocsp"
+        else:
+            return Verdict(Status.FAIL, say("TLS-015.none", stapling=stapling), evidence)
+        return Verdict(Status.PASS, say(key, stapling=stapling), evidence)
 
     return _certificate_check(obs, judge)

@@ -1,7 +1,8 @@
 """sslyze's scan results turned into the family's frozen observation parts.
 
 Each scan command maps to one named part; a command that sslyze ran but could not complete becomes
-an entry in `errors` with sslyze's reason, so only the checks reading that part turn ERROR.
+an entry in `errors` with sslyze's reason (a message carrying sslyze's own last line), so only the
+checks reading that part turn ERROR.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from sslyze.plugins.scan_commands import ScanCommand
 from sslyze.scanner.models import AllScanCommandsAttempts
 from sslyze.scanner.scan_command_attempt import ScanCommandAttemptStatusEnum
 
-from checks.tls.observations import (
+from p06audit.checks.tls.observations import (
     AcceptedSuite,
+    AnchorSource,
     CertificateDeployment,
     HstsFacts,
     ProtocolResult,
     Weakness,
 )
-from checks.tls.x509facts import certificate_facts, validate_chain
+from p06audit.checks.tls.x509facts import certificate_facts, validate_chain
+from p06audit.text import Message, say
 
 PROTOCOL_COMMANDS: dict[str, ScanCommand] = {
     "SSL 2.0": ScanCommand.SSL_2_0_CIPHER_SUITES,
@@ -57,27 +60,28 @@ class TrustAnchors:
     """The inventory's anchors (national bundle + system store unless disabled) and the public roots."""
 
     configured: tuple[x509.Certificate, ...]
-    sources: tuple[str, ...]
+    sources: tuple[AnchorSource, ...]
     public: tuple[x509.Certificate, ...]
 
 
-def _last_line(trace: Any) -> str:
+def _last_line(trace: Any) -> str | Message:
+    """The last line of sslyze's exception (its own words), or a message saying there was none."""
     if trace is None:
-        return "no details"
+        return say("tls.no_details")
     return "".join(trace.format_exception_only()).strip().splitlines()[-1]
 
 
-def connectivity_error(trace: Any) -> str:
+def connectivity_error(trace: Any) -> Message:
     """Why sslyze found no usable handshake (after the probe saw a TLS answer)."""
-    return f"no TLS handshake possible: {_last_line(trace)}"
+    return say("tls.no_handshake", detail=_last_line(trace))
 
 
-def command_error(attempt: Any) -> str | None:
+def command_error(attempt: Any) -> Message | None:
     """sslyze's reason when a scan command could not complete, else None."""
     if attempt.status != ScanCommandAttemptStatusEnum.ERROR:
         return None
     reason = attempt.error_reason.value if attempt.error_reason else "ERROR"
-    return f"sslyze {reason}: {_last_line(attempt.error_trace)}"
+    return say("tls.command_failed", reason=reason, detail=_last_line(attempt.error_trace))
 
 
 def protocol_result(protocol: str, result: Any) -> ProtocolResult:
@@ -123,15 +127,15 @@ def hsts(result: Any) -> HstsFacts:
     )
 
 
-def http_error(result: Any) -> str | None:
+def http_error(result: Any) -> Message | None:
     """The HTTP exchange can fail after a good handshake (no HTTP behind TLS, reset, garbage)."""
     if result.http_error_trace is None:
         return None
-    return f"HTTP request over TLS failed: {_last_line(result.http_error_trace)}"
+    return say("tls.http_failed", detail=_last_line(result.http_error_trace))
 
 
 def weaknesses(attempts: AllScanCommandsAttempts, commands: frozenset[ScanCommand]) -> tuple[Weakness, ...]:
-    """One Weakness per completed vulnerability test among `commands`."""
+    """One Weakness per completed vulnerability test among `commands`, with sslyze's result value."""
     found: list[Weakness] = []
 
     def done(command: ScanCommand) -> Any:
@@ -139,42 +143,28 @@ def weaknesses(attempts: AllScanCommandsAttempts, commands: frozenset[ScanComman
         return attempt.result if command in commands and attempt.result is not None else None
 
     if (r := done(ScanCommand.HEARTBLEED)) is not None:
-        found.append(
-            Weakness("Heartbleed", r.is_vulnerable_to_heartbleed, _says(r.is_vulnerable_to_heartbleed))
-        )
+        hit = r.is_vulnerable_to_heartbleed
+        found.append(Weakness("heartbleed", hit, f"is_vulnerable_to_heartbleed={hit}"))
     if (r := done(ScanCommand.OPENSSL_CCS_INJECTION)) is not None:
-        found.append(
-            Weakness(
-                "CCS injection", r.is_vulnerable_to_ccs_injection, _says(r.is_vulnerable_to_ccs_injection)
-            )
-        )
+        hit = r.is_vulnerable_to_ccs_injection
+        found.append(Weakness("ccs_injection", hit, f"is_vulnerable_to_ccs_injection={hit}"))
     if (r := done(ScanCommand.ROBOT)) is not None:
         unknown = r.robot_result == RobotScanResultEnum.UNKNOWN_INCONSISTENT_RESULTS
-        found.append(
-            Weakness("ROBOT", None if unknown else r.robot_result in _ROBOT_VULNERABLE, r.robot_result.value)
-        )
+        vulnerable = None if unknown else r.robot_result in _ROBOT_VULNERABLE
+        found.append(Weakness("robot", vulnerable, f"robot_result={r.robot_result.name}"))
     if (r := done(ScanCommand.SESSION_RENEGOTIATION)) is not None:
         secure = r.supports_secure_renegotiation
         found.append(
-            Weakness(
-                "insecure renegotiation",
-                not secure,
-                "secure renegotiation (RFC 5746) supported" if secure else "RFC 5746 not supported",
-            )
+            Weakness("insecure_renegotiation", not secure, f"supports_secure_renegotiation={secure}")
         )
         found.append(
             Weakness(
-                "client-initiated renegotiation",
+                "client_renegotiation",
                 r.is_vulnerable_to_client_renegotiation_dos,
-                f"{r.client_renegotiations_success_count} client renegotiations accepted",
+                f"client_renegotiations_success_count={r.client_renegotiations_success_count}",
             )
         )
     if (r := done(ScanCommand.TLS_COMPRESSION)) is not None:
-        found.append(
-            Weakness("TLS compression (CRIME)", r.supports_compression, _says(r.supports_compression))
-        )
+        hit = r.supports_compression
+        found.append(Weakness("compression", hit, f"supports_compression={hit}"))
     return tuple(found)
-
-
-def _says(vulnerable: bool) -> str:
-    return "vulnerable" if vulnerable else "not vulnerable"

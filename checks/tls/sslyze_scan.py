@@ -24,14 +24,16 @@ from sslyze.scanner.models import ServerConnectivityStatusEnum, ServerScanReques
 from sslyze.scanner.scanner import Scanner
 from sslyze.server_setting import ServerNetworkConfiguration, ServerNetworkLocation
 
-from audit.inventory import Host, Inventory
-from audit.model import CollectionFailed, Observation, Target
-from audit.registry import CheckSpec, CollectContext
-from audit.runner import host_target
-from checks.tls import sslyze_results as results
-from checks.tls.observations import TlsEndpointObservation
-from checks.tls.probe import probe
-from checks.tls.sslyze_results import PART_NAMES, PROTOCOL_COMMANDS, WEAKNESS_COMMANDS, TrustAnchors
+from p06audit.checks.tls import sslyze_results as results
+from p06audit.checks.tls.family import TlsDefaults, TlsHost
+from p06audit.checks.tls.observations import AnchorSource, TlsEndpointObservation
+from p06audit.checks.tls.probe import probe
+from p06audit.checks.tls.sslyze_results import PART_NAMES, PROTOCOL_COMMANDS, WEAKNESS_COMMANDS, TrustAnchors
+from p06audit.inventory import Host, Inventory
+from p06audit.model import CollectionFailed, Observation, Target
+from p06audit.registry import CheckSpec, CollectContext
+from p06audit.runner import host_target
+from p06audit.text import Message, say
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def endpoints_of(hosts: Sequence[Host], ctx: CollectContext) -> list[Endpoint]:
     found = []
     for host in hosts:
         commands = commands_for(c for c in ctx.checks if c.applies_to.matches(host, host.site))
-        found += [Endpoint(host, e.port, e.sni, commands) for e in host.data.tls if commands]
+        found += [Endpoint(host, e.port, e.sni, commands) for e in host.part(TlsHost).tls if commands]
     return found
 
 
@@ -115,17 +117,16 @@ def trust_anchors(inventory: Inventory) -> TrustAnchors:
     public_path = system_store()
     public = _read_anchor_file(public_path) if public_path else ()
     configured: list[x509.Certificate] = []
-    sources: list[str] = []
-    national = inventory.resolve(inventory.defaults.trust_anchors)
+    sources: list[AnchorSource] = []
+    settings = inventory.defaults_part(TlsDefaults)
+    national = inventory.resolve(settings.trust_anchors)
     if national is not None:
         loaded = _read_anchor_file(national)
         configured += loaded
-        sources.append(
-            f"{national} ({len(loaded)} certificates)" if loaded else f"{national} (unreadable or empty)"
-        )
-    if inventory.defaults.use_system_trust_store and public_path:
+        sources.append(AnchorSource(str(national), len(loaded)))
+    if settings.use_system_trust_store and public_path:
         configured += public
-        sources.append(f"system store {public_path} ({len(public)} certificates)")
+        sources.append(AnchorSource(str(public_path), len(public), system_store=True))
     return TrustAnchors(tuple(configured), tuple(sources), public)
 
 
@@ -152,7 +153,7 @@ def observe(
         reason = results.connectivity_error(result.connectivity_error_trace)
         return CollectionFailed(endpoint.target, expected=TlsEndpointObservation, reason=reason)
     attempts = result.scan_result
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, Message]] = []
     protocols = []
     for protocol, command in PROTOCOL_COMMANDS.items():
         if command in endpoint.commands:
@@ -179,7 +180,7 @@ def observe(
     if endpoint.commands & WEAKNESS_COMMANDS:
         for command in sorted(endpoint.commands & WEAKNESS_COMMANDS, key=lambda c: c.value):
             if (problem := results.command_error(getattr(attempts, command.value))) is not None:
-                errors.append(("weaknesses", f"{command.value}: {problem}"))
+                errors.append(("weaknesses", say("tls.test_failed", command=command.value, problem=problem)))
         weaknesses = results.weaknesses(attempts, endpoint.commands)
     return TlsEndpointObservation(
         target=endpoint.target,
@@ -193,7 +194,7 @@ def observe(
     )
 
 
-def _probe_all(endpoints: Sequence[Endpoint], timeout: float) -> list[str | None]:
+def _probe_all(endpoints: Sequence[Endpoint], timeout: float) -> list[Message | None]:
     with ThreadPoolExecutor(max_workers=max(1, min(CONCURRENT_SERVERS, len(endpoints)))) as pool:
         return list(pool.map(lambda e: probe(e.host.address, e.port, e.sni, timeout), endpoints))
 

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from checks.tls.observations import CertificateFacts, ChainValidation
+from p06audit.checks.tls.observations import AnchorSource, CertificateFacts, ChainValidation
+from p06audit.text import Message, say
 
 MAX_CHAIN_DEPTH = 8
 _PARSE_ERRORS = (ValueError, TypeError, UnsupportedAlgorithm)
@@ -65,7 +66,7 @@ def certificate_facts(cert: x509.Certificate) -> CertificateFacts:
     try:
         subject, issuer = _name(cert.subject), _name(cert.issuer)
     except _PARSE_ERRORS as exc:
-        return CertificateFacts(subject="(unparsable)", issuer="(unparsable)", parse_error=str(exc))
+        return CertificateFacts(subject="", issuer="", parse_error=str(exc))
     try:
         san = _extension(cert, x509.SubjectAlternativeName)
         crl = _extension(cert, x509.CRLDistributionPoints)
@@ -150,42 +151,40 @@ def _issuer_among(cert: x509.Certificate, candidates: Sequence[x509.Certificate]
     return next((c for c in candidates if c.subject == cert.issuer and _signed_by(cert, c)), None)
 
 
-def _expired_ca(path: Sequence[x509.Certificate], now: datetime) -> str | None:
+def _expired_ca(path: Sequence[x509.Certificate], now: datetime) -> Message | None:
     for ca in path:
         if not ca.not_valid_before_utc <= now <= ca.not_valid_after_utc:
-            return (
-                f"CA certificate '{_name(ca.subject)}' is outside its validity "
-                f"({ca.not_valid_before_utc:%Y-%m-%d} to {ca.not_valid_after_utc:%Y-%m-%d})"
+            return say(
+                "tls.ca_outside_validity",
+                subject=_name(ca.subject),
+                not_before=ca.not_valid_before_utc,
+                not_after=ca.not_valid_after_utc,
             )
     return None
 
 
-def _missing_issuer(cert: x509.Certificate, received: Sequence[x509.Certificate]) -> str:
+def _missing_issuer(cert: x509.Certificate, received: Sequence[x509.Certificate]) -> Message:
     subject, issuer = _name(cert.subject), _name(cert.issuer)
     if cert.subject == cert.issuer:
-        who = "the server certificate" if cert is received[0] else f"'{subject}'"
-        return f"{who} is self-signed and is not one of the trust anchors"
+        if cert is received[0]:
+            return say("tls.leaf_self_signed")
+        return say("tls.ca_self_signed", subject=subject)
     if any(c.subject == cert.issuer for c in received[1:]):
-        return f"'{issuer}' sent by the server does not validly sign '{subject}' or is not a CA"
-    return (
-        f"issuer '{issuer}' of '{subject}' was not sent by the server and is not a trust anchor "
-        "(intermediate missing, or issued by an untrusted CA)"
-    )
+        return say("tls.issuer_not_signing", issuer=issuer, subject=subject)
+    return say("tls.issuer_not_sent", issuer=issuer, subject=subject)
 
 
 def validate_chain(
     received: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
     now: datetime,
-    sources: tuple[str, ...],
+    sources: tuple[AnchorSource, ...],
 ) -> ChainValidation:
     """Build leaf → intermediates → anchor from what the server sent and the anchors."""
     if not received:
-        return ChainValidation(False, (), "the server sent no certificate", sources, len(anchors))
+        return ChainValidation(False, (), say("tls.chain_no_certificate"), sources, len(anchors))
     if not anchors:
-        return ChainValidation(
-            False, (), "no usable trust anchors are configured for this inventory", sources, 0
-        )
+        return ChainValidation(False, (), say("tls.no_anchors"), sources, 0)
     path = [received[0]]
     try:
         for _ in range(MAX_CHAIN_DEPTH):
@@ -208,8 +207,6 @@ def validate_chain(
                 )
             path.append(issuer)
     except _PARSE_ERRORS as exc:
-        problem = f"a certificate of the chain could not be parsed: {exc}"
+        problem = say("tls.chain_unparsable", error=str(exc))
         return ChainValidation(False, (), problem, sources, len(anchors))
-    return ChainValidation(
-        False, (), f"no anchor within {MAX_CHAIN_DEPTH} certificates", sources, len(anchors)
-    )
+    return ChainValidation(False, (), say("tls.chain_too_long", depth=MAX_CHAIN_DEPTH), sources, len(anchors))

@@ -34,13 +34,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from audit.distributed import broker_url, execute_celery  # noqa: E402
-from audit.history import HistoryStore, database_url  # noqa: E402
-from audit.inventory import load_inventory  # noqa: E402
-from audit.lab.pki import LabPki  # noqa: E402
-from audit.lab.servers import BannerListener, LabServer, TlsHttpServer, TlsSettings  # noqa: E402
-from audit.model import Run  # noqa: E402
-from audit.options import RunOptions  # noqa: E402
+from p06audit.distributed import broker_url, execute_celery  # noqa: E402
+from p06audit.history import HistoryStore, database_url  # noqa: E402
+from p06audit.inventory import load_inventory  # noqa: E402
+from p06audit.lab.pki import LabPki  # noqa: E402
+from p06audit.lab.servers import BannerListener, LabServer, TlsHttpServer, TlsSettings  # noqa: E402
+from p06audit.model import Run  # noqa: E402
+from p06audit.options import RunOptions  # noqa: E402
 from tests.conftest import host, site, write_inventory_files  # noqa: E402
 from tests.distributed.services import RedisServer, redis_running  # noqa: E402
 

@@ -28,13 +28,13 @@ import nmap
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from audit.inventory import Inventory, load_inventory  # noqa: E402
-from audit.lab.servers import BannerListener, LabServer  # noqa: E402
-from audit.options import RunOptions  # noqa: E402
-from audit.registry import CollectContext  # noqa: E402
-from audit.runner import run_audit  # noqa: E402
-from checks.network.collect import nmap_arguments  # noqa: E402
-from checks.network.policy import load_policy  # noqa: E402
+from p06audit.checks.network.collect import nmap_arguments  # noqa: E402
+from p06audit.checks.network.policy import load_policy  # noqa: E402
+from p06audit.inventory import Inventory, load_inventory  # noqa: E402
+from p06audit.lab.servers import BannerListener, LabServer  # noqa: E402
+from p06audit.options import RunOptions  # noqa: E402
+from p06audit.registry import CollectContext  # noqa: E402
+from p06audit.runner import run_audit  # noqa: E402
 from tests.conftest import host, site, write_inventory_files  # noqa: E402
 
 FIRST = 65

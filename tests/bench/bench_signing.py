@@ -38,8 +38,8 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from audit.lab.pki import new_key  # noqa: E402
-from audit.lab.signing_pki import SIGNING_USAGE, GovernmentPki  # noqa: E402
+from p06audit.checks.signing.lab_pki import SIGNING_USAGE, GovernmentPki  # noqa: E402
+from p06audit.lab.pki import new_key  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 BUNDLE = 1000

@@ -28,8 +28,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from audit.lab.scenarios.ssh import LEGACY_ONLY, MIDDLING, WEAK  # noqa: E402
-from audit.lab.sshd import HARDENED, LAB_SSH_PORT, SshdServer  # noqa: E402
+from p06audit.checks.ssh.lab import LEGACY_ONLY, MIDDLING, WEAK  # noqa: E402
+from p06audit.checks.ssh.lab_sshd import HARDENED, LAB_SSH_PORT, SshdServer  # noqa: E402
 
 PROFILES = {
     "hardened": (["ed25519", "ecdsa256", "rsa3072"], HARDENED),
@@ -51,14 +51,15 @@ KIND_OF_CHECK = {"SSH-002": "kex", "SSH-003": "enc", "SSH-004": "mac"}
 CHILD = """
 import json, sys
 from pathlib import Path
-from audit.inventory import load_inventory
-from audit.options import RunOptions
-from audit.runner import Runner
+from p06audit.inventory import load_inventory
+from p06audit.options import RunOptions
+from p06audit.records import RunRecord
+from p06audit.runner import Runner
 families = None if sys.argv[3] == "full" else frozenset({{"ssh"}})
 options = RunOptions(timeout={timeout}, state_dir=Path(sys.argv[2]), checks=frozenset({checks!r}),
                      families=families)
 run = Runner(load_inventory(sys.argv[1]), options).execute()
-print(json.dumps([f.model_dump(mode="json") for f in run.findings]))
+print(RunRecord.of(run).model_dump_json(include={{"findings"}}))
 """
 
 
@@ -99,13 +100,13 @@ def run_p06audit(inventory: Path, state: Path, plugins: str) -> tuple[float, lis
         check=True,
         cwd=ROOT,
     )
-    return time.perf_counter() - started, json.loads(done.stdout)
+    return time.perf_counter() - started, json.loads(done.stdout)["findings"]
 
 
 def run_in_process(inventory: Path, state: Path) -> float:
-    from audit.inventory import load_inventory
-    from audit.options import RunOptions
-    from audit.runner import Runner
+    from p06audit.inventory import load_inventory
+    from p06audit.options import RunOptions
+    from p06audit.runner import Runner
 
     options = RunOptions(timeout=TIMEOUT, state_dir=state, checks=frozenset(SSH_CHECKS))
     started = time.perf_counter()

@@ -38,8 +38,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from audit.lab import LabError, start_background, stop_background  # noqa: E402
-from checks.tls.policy import load_policy  # noqa: E402
+from p06audit.checks.tls.policy import load_policy  # noqa: E402
+from p06audit.lab import LabError, start_background, stop_background  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 TLS_CHECKS = [f"TLS-{n:03d}" for n in range(1, 16)]
@@ -161,7 +161,11 @@ def p06audit_verdicts(endpoints: list[Endpoint], work: Path) -> Verdicts:
     (report,) = (work / "p06-out").glob("*/report.json")
     address = {e.host: e.address for e in endpoints}
     findings = json.loads(report.read_text())["findings"]
-    return {(address[f["target"]["host"]], f["check_id"]): f["status"] for f in findings}
+    return {  # a root-cause ERROR answers for every check it blocked
+        (address[f["target"]["host"]], check_id): f["status"]
+        for f in findings
+        for check_id in f["blocked"] or [f["check_id"]]
+    }
 
 
 def _testssl_report(work: Path, e: Endpoint) -> Path:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import main
-from audit.errors import InventoryError
-from audit.inventory import load_inventory
+from p06audit.cli import main
+from p06audit.errors import InventoryError
+from p06audit.inventory import load_inventory
 
 DEMO = Path(__file__).resolve().parents[2] / "inventories" / "demo"
 EXAMPLE = Path(__file__).resolve().parents[2] / "inventories" / "example-province"
@@ -125,8 +125,8 @@ def test_unknown_legal_basis(inventory_copy: Path) -> None:
 def test_packaged_policy_errors_name_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import BaseModel
 
-    from audit.errors import ConfigFileError
-    from audit.yamlfile import load_packaged
+    from p06audit.errors import ConfigFileError
+    from p06audit.yamlfile import load_packaged
 
     class Policy(BaseModel):
         max_days: int

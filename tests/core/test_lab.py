@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from audit.lab.servers import BannerListener
+from p06audit.lab.servers import BannerListener
 
 
 def p06audit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "audit", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "p06audit", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def reachable(address: str, port: int) -> bool:
@@ -54,7 +56,7 @@ def test_no_lab_process_left_behind(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("no_labs_running")
 def test_stopping_our_own_background_lab_reaps_it(tmp_path: Path) -> None:
-    from audit import lab
+    from p06audit import lab
 
     state = lab.start_background(tmp_path / "lab", ["core"])
     assert lab.stop_background(tmp_path / "lab")

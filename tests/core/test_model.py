@@ -1,49 +1,65 @@
-"""The unvalidated fast paths build exactly what validation would (they skip it at 100,000 items)."""
+"""Domain records: findings cross the report.json / Celery edge and come back equal; text renders."""
 
 from __future__ import annotations
 
-from audit.model import Finding, Outcome, Severity, Status, Target
-from audit.registry import AppliesTo, CheckSpec
-from audit.runner import make_finding
-from audit.wording import days
+from datetime import UTC, datetime
 
-
-def test_trusted_target_is_the_validated_one() -> None:
-    fast, checked = Target.trusted("dc", "/certs/a.pem#1F"), Target(site="dc", resource="/certs/a.pem#1F")
-    assert fast == checked and hash(fast) == hash(checked) and fast.key == checked.key
-    assert fast.model_dump() == checked.model_dump()
-    assert fast.model_fields_set == checked.model_fields_set == {"site", "resource"}
+from p06audit.model import Finding, Outcome, Run, Severity, SiteInfo, Status, Target
+from p06audit.records import RunRecord
+from p06audit.registry import AppliesTo, CheckSpec
+from p06audit.runner import make_finding
+from p06audit.text import say
 
 
 def spec() -> CheckSpec:
     return CheckSpec(
-        "TST-001",
-        "t",
-        Severity.HIGH,
-        "tst",
-        ("VN-NET-02",),
-        "fix it",
-        object,
-        AppliesTo(),
-        lambda o, c: None,
-        "tests",
-    )  # type: ignore[arg-type]
+        id="TST-001",
+        family="tst",
+        severity=Severity.HIGH,
+        observes=object,  # type: ignore[arg-type]
+        applies_to=AppliesTo(),
+        rule=lambda o, c: None,
+        module="tests",
+    )
 
 
-def test_a_typed_outcome_takes_the_fast_path_and_equals_a_validated_finding() -> None:
+def test_a_finding_takes_the_outcome_s_severity_and_copies_its_evidence() -> None:
     evidence = {"days_left": 3}
-    finding = make_finding(spec(), Target(site="dc"), Outcome(Status.WARN, "soon", evidence, Severity.LOW))
-    validated = Finding.model_validate(finding.model_dump())
-    assert finding == validated and finding.model_dump_json() == validated.model_dump_json()
-    assert finding.severity is Severity.LOW and finding.evidence is not evidence  # copied, like validation
+    finding = make_finding(
+        spec(),
+        Target(site="dc"),
+        Outcome(Status.WARN, say("core.detail", text="soon"), evidence, Severity.LOW),
+    )
+    assert finding.severity is Severity.LOW and finding.evidence == evidence
+    assert finding.evidence is not evidence  # a rule may reuse its dict: the finding keeps its own
 
 
-def test_an_untyped_outcome_is_validated_and_coerced() -> None:
-    """A plugin's rule may hand a plain string for a status: validation turns it into the enum."""
-    outcome = Outcome("FAIL", "plain strings", {"n": 1})  # type: ignore[arg-type]
-    finding = make_finding(spec(), Target(site="dc"), outcome)
-    assert finding.status is Status.FAIL
-
-
-def test_day_counts_read_as_english() -> None:
-    assert [days(n) for n in (1, -1, 0, 2, 35)] == ["1 day", "-1 day", "0 days", "2 days", "35 days"]
+def test_a_run_survives_the_wire_unchanged() -> None:
+    """report.json, history and Celery carry runs as RunRecord; what comes back equals what left."""
+    moment = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    nested = say("core.not_examined", reason=say("core.collector_timeout", seconds=60), checks=["TST-001"])
+    finding = Finding(
+        check_id="TST-000",
+        family="tst",
+        status=Status.ERROR,
+        severity=Severity.HIGH,
+        target=Target(site="dc", host="h", address="127.0.1.3", port=22, resource="a.pem#1F"),
+        message=nested,
+        evidence={"blocked": ["TST-001"], "when": moment.isoformat()},
+        blocked=("TST-001",),
+    )
+    run = Run(
+        id="20261204T080000Z-abc123",
+        started=moment,
+        finished=moment,
+        tool_version="0.1.0",
+        inventory="/inv",
+        sites=[SiteInfo("dc", "provincial_dc", "P", 3, ("h",))],
+        findings=[finding],
+        errors=[say("core.collector_failed", family="tst", error="boom")],
+    )
+    back = RunRecord.model_validate_json(RunRecord.of(run).model_dump_json()).to_run()
+    assert back == run
+    assert back.findings[0].summary == (
+        "This target could not be examined: no result within 60 s. Checks that could not run: TST-001."
+    )

@@ -9,12 +9,14 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from audit.inventory import Host, Inventory
-from audit.model import Observation, Outcome, Severity, Status, Target
-from audit.options import RunOptions
-from audit.registry import AppliesTo, CheckSpec, CollectContext, CollectorSpec, Registry, RuleContext
-from audit.runner import Runner, host_target
+from p06audit.inventory import Host, Inventory
+from p06audit.model import Observation, Outcome, Severity, Status, Target
+from p06audit.options import RunOptions
+from p06audit.registry import AppliesTo, CheckSpec, CollectContext, CollectorSpec, Registry, RuleContext
+from p06audit.runner import Runner, host_target
+from p06audit.text import english, say
 from tests.conftest import InventoryFactory, host, site
+from tests.core.tst_family.family import FAMILY
 
 
 @dataclass(frozen=True)
@@ -36,25 +38,33 @@ def probe_8080(h: Host, ctx: CollectContext) -> Sequence[Observation]:
 def port_rule(obs: PortSeen, ctx: RuleContext) -> Outcome:
     if ctx.host is not None and ctx.host.name == "rule-bug":
         raise ValueError("unexpected banner")
-    return Outcome(Status.PASS if obs.open else Status.FAIL, "open" if obs.open else "closed")
+    return Outcome(
+        Status.PASS if obs.open else Status.FAIL, say("TST-001.open" if obs.open else "TST-001.closed")
+    )
+
+
+def spec(check_id: str, observes: type[Observation], rule: object, **more: object) -> CheckSpec:
+    fields: dict[str, object] = {
+        "id": check_id,
+        "family": "tst",
+        "severity": Severity.LOW,
+        "observes": observes,
+        "applies_to": AppliesTo(),
+        "rule": rule,
+        "module": __name__,
+        **more,
+    }
+    return CheckSpec(**fields)  # type: ignore[arg-type]
 
 
 def make_registry(roles: frozenset[str] = frozenset()) -> Registry:
-    registry = Registry(_loaded=True)
+    """A registry wired by hand: the test family's text, one per-host probe, one check."""
+    registry = Registry(sealed=True)
+    registry.add_family(FAMILY)
+    registry.family_text("tst")
     registry.add_collector(CollectorSpec("tst", probe_8080, True, (PortSeen,), __name__))
     registry.add_check(
-        CheckSpec(
-            "TST-001",
-            "port 8080 reachable",
-            Severity.HIGH,
-            "tst",
-            ("VN-NET-02",),
-            "open it",
-            PortSeen,
-            AppliesTo(roles=roles),
-            port_rule,
-            __name__,
-        )
+        spec("TST-001", PortSeen, port_rule, severity=Severity.HIGH, applies_to=AppliesTo(roles=roles))
     )
     return registry
 
@@ -87,7 +97,11 @@ def test_every_host_ends_with_a_status_and_reason(inventory: Inventory) -> None:
     assert seen["raises"][0] is Status.ERROR and "peer reset the connection" in seen["raises"][1]
     assert seen["hangs"][0] is Status.ERROR and "no result within" in seen["hangs"][1]
     assert seen["rule-bug"][0] is Status.ERROR and "unexpected banner" in seen["rule-bug"][1]
-    assert {f.check_id for f in run.findings} == {"TST-001"}
+    assert {f.check_id for f in run.findings} == {"TST-001", "TST-000"}
+    # A host the collector could not examine is one root-cause ERROR naming the check it blocked.
+    not_examined = [f for f in run.findings if f.check_id == "TST-000"]
+    assert sorted(f.target.host for f in not_examined) == ["hangs", "raises"]
+    assert all(f.blocked == ("TST-001",) and f.severity is Severity.HIGH for f in not_examined)
 
 
 def test_roles_limit_where_a_check_applies(inventory: Inventory) -> None:
@@ -109,29 +123,19 @@ def test_check_without_collector_is_reported(inventory: Inventory) -> None:
         pass
 
     registry = make_registry()
-    registry.add_check(
-        CheckSpec(
-            "TST-002",
-            "orphan",
-            Severity.LOW,
-            "elsewhere",
-            ("VN-NET-02",),
-            "r",
-            NeverCollected,
-            AppliesTo(),
-            port_rule,
-            __name__,
-        )
-    )
+    registry.add_check(spec("TST-002", NeverCollected, port_rule, family="elsewhere"))
     run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
-    assert run.errors == [f"check TST-002 ({__name__}) observes NeverCollected, which no collector produces"]
-    assert {f.check_id for f in run.findings} == {"TST-001"}
+    assert [english(e) for e in run.errors] == [
+        f"check TST-002 ({__name__}) observes NeverCollected, which no collector produces"
+    ]
+    assert {f.check_id for f in run.findings} == {"TST-001", "TST-000"}
 
 
 def test_collectors_match_checks_by_observation_not_family_name(inventory: Inventory) -> None:
     registry = make_registry()
     registry.checks["TST-001"] = replace(registry.checks["TST-001"], family="differently-named")
-    run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
+    answering = replace(inventory, hosts={n: h for n, h in inventory.hosts.items() if n in ("up", "down")})
+    run = Runner(answering, RunOptions(timeout=0.3), registry=registry).execute()
     assert {f.target.host for f in run.findings if f.check_id == "TST-001"} >= {"up", "down"}
 
 
@@ -145,7 +149,7 @@ def test_failed_batch_collector_is_reported_in_the_run(inventory: Inventory) -> 
     registry = make_registry()
     registry.add_collector(CollectorSpec("sitewide", stalls, False, (PortSeen,), __name__))
     run = Runner(inventory, RunOptions(timeout=0.05), registry=registry).execute()
-    assert run.errors == ["collector sitewide failed: no result within 2 s"]
+    assert [english(e) for e in run.errors] == ["collector sitewide failed: no result within 2 s"]
 
 
 def test_family_selection(inventory: Inventory) -> None:
@@ -169,12 +173,7 @@ def tickets(hosts: Sequence[Host], ctx: CollectContext) -> Sequence[Observation]
 def batch_registry(rule: Callable[[Sequence[Ticket], RuleContext], list[tuple[Ticket, Outcome]]]) -> Registry:
     registry = make_registry()
     registry.add_collector(CollectorSpec("tickets", tickets, False, (Ticket,), __name__))
-    registry.add_check(
-        CheckSpec(
-            "TST-003", "tickets", Severity.LOW, "tickets", ("VN-NET-02",), "r", Ticket, AppliesTo(), rule,
-            __name__, batch=True,
-        )
-    )  # fmt: skip
+    registry.add_check(spec("TST-003", Ticket, rule, family="tickets", batch=True))
     return registry
 
 
@@ -184,8 +183,10 @@ def test_batch_rule_sees_a_site_s_items_in_one_call(inventory: Inventory) -> Non
     def odd_ones(items: Sequence[Ticket], ctx: RuleContext) -> list[tuple[Ticket, Outcome]]:
         calls.append([t.number for t in items])
         site = Target(site="dc", resource="tickets")
-        folded = Outcome(Status.PASS, f"{len(items)} tickets seen", {"count": len(items)}, target=site)
-        return [(t, Outcome(Status.FAIL, "odd")) for t in items if t.number % 2] + [(items[0], folded)]
+        folded = Outcome(Status.PASS, say("tst.seen", count=len(items)), {"count": len(items)}, target=site)
+        return [(t, Outcome(Status.FAIL, say("TST-003.odd"))) for t in items if t.number % 2] + [
+            (items[0], folded)
+        ]
 
     run = Runner(inventory, RunOptions(timeout=0.3), registry=batch_registry(odd_ones)).execute()
     assert calls == [[0, 1, 2, 3, 4]]
@@ -211,15 +212,10 @@ def test_derived_is_built_once_per_run_and_shared_by_every_rule(inventory: Inven
         return len(ctx.observations.of_type(Ticket))
 
     def per_item(obs: Ticket, ctx: RuleContext) -> Outcome:
-        return Outcome(Status.PASS, f"{obs.number + 1} of {ctx.derived(ticket_count)}")
+        return Outcome(Status.PASS, say("TST-004.nth", n=obs.number + 1, total=ctx.derived(ticket_count)))
 
     registry = batch_registry(lambda items, ctx: [(t, per_item(t, ctx)) for t in items])
-    registry.add_check(
-        CheckSpec(
-            "TST-004", "each", Severity.LOW, "tickets", ("VN-NET-02",), "r", Ticket, AppliesTo(), per_item,
-            __name__,
-        )
-    )  # fmt: skip
+    registry.add_check(spec("TST-004", Ticket, per_item, family="tickets"))
     for _ in range(2):  # a second run builds its own
         run = Runner(inventory, RunOptions(timeout=0.3), registry=registry).execute()
         summaries = sorted(f.summary for f in run.findings if f.check_id == "TST-004")

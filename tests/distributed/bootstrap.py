@@ -14,12 +14,14 @@ import logging
 import sys
 from pathlib import Path
 
-import tests.distributed.probe  # noqa: F401 - registers the test family in this process only
-from audit.cli import main
-from audit.distributed import broker_url, execute_celery
-from audit.inventory import load_inventory
-from audit.options import RunOptions
-from audit.runner import run_audit
+from p06audit.cli import main
+from p06audit.distributed import broker_url, execute_celery
+from p06audit.inventory import load_inventory
+from p06audit.options import RunOptions
+from p06audit.records import RunRecord
+from p06audit.registry import REGISTRY
+from p06audit.runner import run_audit
+from tests.distributed.dprobe import FAMILY
 
 
 def audit(argv: list[str]) -> int:
@@ -39,11 +41,12 @@ def audit(argv: list[str]) -> int:
         run = execute_celery(inventory, options, broker_url(args.broker), args.deadline)
     else:
         run = run_audit(inventory, options)
-    args.out.write_text(run.model_dump_json(indent=1))
+    args.out.write_text(RunRecord.of(run).model_dump_json(indent=1))
     return 0
 
 
 if __name__ == "__main__":
+    REGISTRY.add_family(FAMILY, "tests.distributed.dprobe")  # in this process only
     if sys.argv[1] == "cli":
         sys.exit(main(sys.argv[2:]))
     sys.exit(audit(sys.argv[1:]))

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from audit.lab import Lab
-from audit.lab.scenarios.distributed import GREETING_HOSTS, SILENT_HOSTS
-from audit.model import Run
+from p06audit.lab import Lab
+from p06audit.lab.scenarios.distributed import GREETING_HOSTS, SILENT_HOSTS
+from p06audit.model import Finding, Run
+from p06audit.records import RunRecord
 from tests.conftest import host, site, write_inventory_files
 from tests.distributed.services import RedisServer, postgres_running, redis_running, wait_until
 
@@ -143,11 +144,17 @@ def finish_audit(process: subprocess.Popen[str], out: Path, timeout: float = 120
     """The Run a `start_audit` process wrote (fails the test with its output otherwise)."""
     _, stderr = process.communicate(timeout=timeout)
     assert process.returncode == 0, stderr[-4000:]
-    return Run.model_validate_json(out.read_text())
+    return RunRecord.model_validate_json(out.read_text()).to_run()
 
 
 def audit_in_subprocess(mode: str, inventory: Path, out: Path, redis: RedisServer, *extra: str) -> Run:
     return finish_audit(start_audit(mode, inventory, out, redis, *extra), out)
+
+
+def answering(findings: list[Finding]) -> dict[tuple[str, str | None], Finding]:
+    """Findings by (check, host); a host not examined answers, with its root cause, for every
+    check it blocked (as a local run would list them had the host been reachable)."""
+    return {(check, f.target.host): f for f in findings for check in f.blocked or (f.check_id,)}
 
 
 def tally(run: Run, site_name: str | None = None) -> Counter[tuple[str, str, str, str]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import redis
 
-from audit.distributed import ENV_BROKER_PASSWORD
+from p06audit.distributed import ENV_BROKER_PASSWORD
 
 POSTGRES_USER = "p06audit"
 

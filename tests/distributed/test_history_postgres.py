@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from audit.history import HistoryStore, database_url
-from audit.history.migrations import LATEST, MIGRATIONS
-from audit.model import Severity, Status
+from p06audit.history import HistoryStore, database_url
+from p06audit.history.migrations import LATEST, MIGRATIONS
+from p06audit.history.store import RunContext
+from p06audit.model import Severity, Status
+from p06audit.text import english, say
 from tests.history.factory import finding, make_run
-from tests.history.test_store import VERSION_1, shape, versions
+from tests.history.test_store import VERSION_1, VERSION_2, shape, versions
 
 
 def driver(url: str) -> str:
@@ -53,13 +56,17 @@ def test_fresh_postgresql_history_has_the_same_schema_as_sqlite(
     assert shape(driver(url)) == shape(database_url(None, tmp_path))
 
 
-def test_first_release_postgresql_history_is_migrated_in_place(new_database: Callable[[], str]) -> None:
-    """Given the tables as version 1 created them (the SQLite test's frozen script, in PostgreSQL's
-    words for a timestamp), opening the store applies every later step and keeps the old run."""
+@pytest.mark.parametrize(("script", "released"), [(VERSION_1, [1]), (VERSION_2, [1, 2])], ids=["v1", "v2"])
+def test_older_postgresql_history_is_migrated_in_place(
+    new_database: Callable[[], str], script: str, released: list[int]
+) -> None:
+    """Given the tables as version 1 (or 2) created them (the SQLite test's frozen scripts, in
+    PostgreSQL's words for a timestamp), opening the store applies every later step and keeps the
+    old run, its text included."""
     old, fresh = new_database(), new_database()
     engine = sa.create_engine(driver(old))
     with engine.begin() as conn:
-        for statement in VERSION_1.replace("DATETIME", "TIMESTAMP WITH TIME ZONE").split(";"):
+        for statement in script.replace("DATETIME", "TIMESTAMP WITH TIME ZONE").split(";"):
             if statement.strip():
                 conn.exec_driver_sql(statement)
     engine.dispose()
@@ -70,8 +77,9 @@ def test_first_release_postgresql_history_is_migrated_in_place(new_database: Cal
         trend = store.trend("lab-dc")
     with HistoryStore(fresh):
         pass
-    assert versions(driver(old)) == [1, *[m.version for m in MIGRATIONS]]
+    assert versions(driver(old)) == [*released, *[m.version for m in MIGRATIONS if m.version > released[-1]]]
     assert kept.findings[0].evidence == {"protocols": ["TLSv1.0"]}
+    assert kept.findings[0].summary == "TLS 1.0 accepted"
     assert kept.started.tzinfo is not None and kept.started.hour == 1
     assert [pct for _, pct in trend["lab-dc"]] == [40.0, 100.0]
     assert shape(driver(old)) == shape(driver(fresh))
@@ -86,18 +94,25 @@ def test_runs_round_trip_exactly_through_postgresql(new_database: Callable[[], s
                 "TLS-001",
                 Status.FAIL,
                 evidence={"protocols": ["TLSv1.0"], "banner": "Xin chào <b>", "nested": {"k": None}},
-                controls=("VN-TLS-01", "VN-TLS-02"),
                 summary="Chấp nhận TLS 1.0",
                 scanner="qa@province-a",
             ),
             finding("SSH-003", Status.ERROR, Severity.MEDIUM, host="db", port=22, summary="unreachable"),
         ],
-    ).model_copy(update={"errors": ["site lab-psc: scanner unreachable: queue 'qb' gave no answer"]})
+    )
+    no_answer = say("core.scanner_no_answer", queue="qb", seconds=60)
+    run.errors = [say("core.site_not_audited", site="lab-psc", reason=no_answer)]
+    context = RunContext("nd85-2016", "Asia/Ho_Chi_Minh", [{"check": "SSH-003", "target": "lab-dc/*"}])
     with HistoryStore(url) as store:
-        store.save(run, {"lab-dc": 62.5})
+        store.save(run, {"lab-dc": 62.5}, context)
         loaded = store.load(run.id)
         listed = store.runs()
+        assert store.context(run.id) == context
     assert loaded == run
+    assert (
+        english(loaded.errors[0])
+        == "site lab-psc: scanner unreachable: queue 'qb' gave no answer within 60 s"
+    )
     assert [s.id for s in listed] == [run.id] and listed[0].errors == 1
 
 
@@ -107,8 +122,7 @@ def test_text_a_hostile_host_sent_is_recorded_on_postgresql(new_database: Callab
     url = new_database()
     garbage = "\x00\xffGARBAGE"
     quoted = finding("NET-007", Status.WARN, summary=f"banner {garbage}", evidence={"banner": garbage})
-    target = quoted.target.model_copy(update={"resource": f"banner:{garbage}"})
-    run = make_run(0, [quoted.model_copy(update={"target": target})])
+    run = make_run(0, [replace(quoted, target=replace(quoted.target, resource=f"banner:{garbage}"))])
     with HistoryStore(url) as store:
         store.save(run, {})
         loaded = store.load(run.id)
@@ -116,4 +130,4 @@ def test_text_a_hostile_host_sent_is_recorded_on_postgresql(new_database: Callab
     assert recorded.summary == "banner \ufffd\xffGARBAGE"
     assert recorded.target.resource == "banner:\ufffd\xffGARBAGE"
     assert recorded.evidence == {"banner": garbage}
-    assert loaded.model_copy(update={"findings": []}) == run.model_copy(update={"findings": []})
+    assert replace(loaded, findings=[]) == replace(run, findings=[])

@@ -18,23 +18,26 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from audit.distributed import broker_url
-from audit.distributed.broker import TASK_NAME
-from audit.distributed.wire import SiteResult
-from audit.history import HistoryStore
-from audit.lab import Lab
-from audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.distributed import broker_url
+from p06audit.distributed.broker import TASK_NAME
+from p06audit.distributed.wire import SiteResult
+from p06audit.history import HistoryStore
+from p06audit.lab import Lab
+from p06audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.records import RunRecord
+from p06audit.text import Renderer, english, say
 from tests.distributed.conftest import (
     BOOTSTRAP,
     REPO,
     Scanners,
+    answering,
     audit_in_subprocess,
     finish_audit,
     province_inventory,
     start_audit,
     tally,
 )
-from tests.distributed.names import CHECK_ID
+from tests.distributed.dprobe import CHECK_ID
 from tests.distributed.services import RedisServer, free_port, wait_until
 
 ROUTES = {"prov-a": "qa", "prov-b": "qb", "prov-local": "local", "prov-c": "qnobody", "prov-d": "qdup"}
@@ -146,16 +149,63 @@ def test_site_whose_scanner_never_answers_ends_as_errors_within_the_deadline(
     assert national.duration_seconds < deadline + 5
     assert [s.name for s in national.sites] == ["prov-a", "prov-c"]
     unreachable = [f for f in national.findings if f.site == "prov-c"]
-    # Without observations every planned check of the host ends ERROR (as for a host unreachable in a
-    # local run): whatever a local run finds there is among them, none is silently missing.
-    assert unreachable and all(f.status.value == "ERROR" for f in unreachable)
+    # Without observations each host is not examined (as a host unreachable in a local run): one root
+    # cause per host and family blocks every planned check, so whatever a local run finds there is
+    # among them, none is silently missing.
+    assert unreachable and all(f.status.value == "ERROR" and f.blocked for f in unreachable)
     found_locally = {(f.check_id, f.target.host) for f in local.findings if f.site == "prov-c"}
-    assert found_locally and found_locally <= {(f.check_id, f.target.host) for f in unreachable}
+    assert found_locally and found_locally <= set(answering(unreachable))
     assert all(
         "scanner unreachable: queue 'qnobody'" in f.summary and f.scanner == "qnobody" for f in unreachable
     )
     assert tally(national, "prov-a") == tally(local, "prov-a")
-    assert national.errors == ["site prov-c: scanner unreachable: queue 'qnobody' gave no answer within 8 s"]
+    assert [english(e) for e in national.errors] == [
+        "site prov-c: scanner unreachable: queue 'qnobody' gave no answer within 8 s"
+    ]
+    assert national.errors[0] == say(
+        "core.site_not_audited",
+        site="prov-c",
+        reason=say("core.scanner_no_answer", queue="qnobody", seconds=8),
+    )
+
+
+def test_root_cause_of_a_host_whose_scanner_never_answered_names_its_checks(
+    province_scanners: Scanners, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """Given a site whose queue nobody serves, each of its hosts has one ERROR per family, with the
+    family's not-examined id, the checks it blocked and the reason, in Vietnamese as in English."""
+    inventory = subset(tmp_path / "inventory", "prov-c")
+    national = audit_in_subprocess(
+        "national",
+        inventory,
+        tmp_path / "national.json",
+        redis_server,
+        "--deadline",
+        "2",
+        "--check",
+        CHECK_ID,
+    )
+    [root] = national.findings
+    assert (root.check_id, root.target.key, root.status, root.blocked) == (
+        "DPROBE-000",
+        "prov-c/prov-c-app",
+        Status.ERROR,
+        (CHECK_ID,),
+    )
+    assert root.message == say(
+        "core.not_examined",
+        reason=say("core.scanner_no_answer", queue="qnobody", seconds=2),
+        checks=[CHECK_ID],
+    )
+    assert root.summary == (
+        "This target could not be examined: scanner unreachable: queue 'qnobody' gave no answer within 2 s. "
+        f"Checks that could not run: {CHECK_ID}."
+    )
+    assert Renderer("vi")(root.message) == (
+        "Không kiểm tra được đối tượng này: không liên lạc được với máy quét: "
+        "hàng đợi 'qnobody' không trả lời trong vòng 2 giây. "
+        f"Các kiểm tra không thực hiện được: {CHECK_ID}."
+    )
 
 
 def test_duplicate_delivery_is_audited_once_and_counted_once(
@@ -214,12 +264,11 @@ def test_forged_or_unreadable_answers_are_not_believed(
     now = datetime.now(UTC)
     foreign = Finding(
         check_id="NET-001",
-        title="forged",
         family="network",
         status=Status.PASS,
         severity=Severity.HIGH,
         target=Target(site="prov-b", host="prov-b-app"),
-        summary="forged",
+        message=say("core.detail", text="forged"),
     )
     forged = Run(
         id=run_id,
@@ -230,7 +279,7 @@ def test_forged_or_unreadable_answers_are_not_believed(
         sites=[SiteInfo(name="prov-a", kind="provincial_dc", province="x", security_level=3)],
         findings=[foreign],
     )
-    answer = SiteResult(run_id=run_id, site="prov-a", scanner="mallory", run=forged)
+    answer = SiteResult(run_id=run_id, site="prov-a", scanner="mallory", run=RunRecord.of(forged))
     meta = {"status": "SUCCESS", "result": answer.model_dump(mode="json"), "task_id": ids["prov-a"]}
     client.set(f"celery-task-meta-{ids['prov-a']}", json.dumps(meta))
     client.set(f"celery-task-meta-{ids['prov-c']}", b"\x00\xff not json")

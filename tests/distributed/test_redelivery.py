@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.lab import Lab
+from p06audit.lab import Lab
 from tests.distributed.conftest import (
     Scanners,
     audit_in_subprocess,

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from audit.distributed import ScannerWorker, broker_url, default_deadline, redact
-from audit.distributed.executor import DEADLINE_GRACE_SECONDS
-from audit.distributed.sites import site_digest
-from audit.distributed.wire import LOCAL_OPTIONS, SiteResult, SiteTask, WireOptions, task_id
-from audit.distributed.worker import ScannerError
-from audit.errors import UsageError
-from audit.inventory import Inventory
-from audit.model import Severity
-from audit.options import RunOptions
+from p06audit.checks.network.family import NetworkOptions
+from p06audit.distributed import ScannerWorker, broker_url, default_deadline, redact
+from p06audit.distributed.executor import DEADLINE_GRACE_SECONDS, _mismatch
+from p06audit.distributed.sites import site_digest
+from p06audit.distributed.wire import LOCAL_OPTIONS, SiteResult, SiteTask, WireOptions, task_id
+from p06audit.distributed.worker import ScannerError
+from p06audit.errors import UsageError
+from p06audit.inventory import Inventory
+from p06audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.options import RunOptions
+from p06audit.records import RunRecord
+from p06audit.text import Message, Renderer, english, say
 from tests.conftest import InventoryFactory, host, site
 
 RUN_ID = "20260101T000000Z-abc123"
@@ -33,10 +38,9 @@ def unusual_options() -> RunOptions:
         fail_on=Severity.MEDIUM,
         checks=frozenset({"NET-001", "TLS-002"}),
         families=frozenset({"network", "tls"}),
-        extra_ports=(8443, 9000),
-        service_detection=True,
         allow_wide_scope=True,
         scanner="coordinator",
+        family_options={"network": NetworkOptions(extra_ports=(8443, 9000), service_detection=True)},
     )
 
 
@@ -47,6 +51,22 @@ def test_every_run_option_reaches_the_scanner_except_its_own_state_and_name() ->
 
     assert {f.name for f in fields(RunOptions)} == set(WireOptions.model_fields) | LOCAL_OPTIONS
     assert received == replace(sent, state_dir=Path("/scanner/state"), scanner="qa@host")
+
+
+@pytest.mark.parametrize(
+    ("family_options", "problem"),
+    [
+        ({"nosuch": {}}, "options for unknown families ['nosuch']"),
+        ({"network": {"extra_ports": ["not a port"]}}, "family_options"),
+        ({"network": {"dns": True}}, "Extra inputs are not permitted"),
+    ],
+)
+def test_family_options_are_checked_by_the_family_on_arrival(
+    family_options: dict[str, object], problem: str
+) -> None:
+    sent = WireOptions.of(unusual_options()).model_dump(mode="json")
+    with pytest.raises(ValidationError, match=re.escape(problem)):
+        WireOptions.model_validate({**sent, "family_options": family_options})
 
 
 def test_a_message_cannot_widen_the_scope_a_scanner_allows() -> None:
@@ -77,9 +97,10 @@ def request(inventory: Inventory, site_name: str, **changes: object) -> dict[str
 
 
 def refusal(scanner: ScannerWorker, payload: dict[str, object]) -> str | None:
+    """The scanner's refusal in English (it travels as a message, rendered where it is shown)."""
     answer = SiteResult.model_validate(scanner.audit(payload, task_id(RUN_ID, str(payload["site"]))))
     assert answer.run is None
-    return answer.error
+    return None if answer.error is None else english(answer.error.to_message())
 
 
 def test_scanner_refuses_tasks_that_are_malformed_or_not_its_own(
@@ -90,11 +111,24 @@ def test_scanner_refuses_tasks_that_are_malformed_or_not_its_own(
         scanner.audit(request(scanner_inventory, "prov-a", targets=["10.0.0.1"]), task_id(RUN_ID, "prov-a"))
     with pytest.raises(ScannerError, match="does not match"):
         scanner.audit(request(scanner_inventory, "prov-a"), task_id(RUN_ID, "prov-b"))
+    options = {
+        **WireOptions.of(RunOptions(timeout=1)).model_dump(mode="json"),
+        "family_options": {"nosuch": {}},
+    }
+    with pytest.raises(ScannerError, match="malformed"):
+        scanner.audit(request(scanner_inventory, "prov-a", options=options), task_id(RUN_ID, "prov-a"))
     assert "not in this scanner's inventory" in str(
         refusal(scanner, request(scanner_inventory, "prov-a", site="prov-z"))
     )
     assert "routes site 'prov-b' to queue 'qb', not 'qa'" in str(
         refusal(scanner, request(scanner_inventory, "prov-b"))
+    )
+    answer = SiteResult.model_validate(
+        scanner.audit(request(scanner_inventory, "prov-b"), task_id(RUN_ID, "prov-b"))
+    )
+    assert answer.error is not None
+    assert Renderer("vi")(answer.error.to_message()) == (
+        "danh mục của máy quét này giao đơn vị 'prov-b' cho hàng đợi 'qb', không phải 'qa'"
     )
 
 
@@ -136,3 +170,32 @@ def test_deadline_covers_the_sites_one_scanner_audits_in_turn(make_inventory: In
     here = default_deadline(make_inventory({"prov-a": site()}, one_site), options)
     assert apart == alone < shared == 2 * alone - DEADLINE_GRACE_SECONDS
     assert here == DEADLINE_GRACE_SECONDS
+
+
+def test_an_answer_with_text_the_coordinator_lacks_is_not_believed() -> None:
+    """Given a scanner of another release whose findings name a message this coordinator has no
+    text for (or leave out a parameter of one), the site is not taken: its report could not be written."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    target = Target("prov-a", "a-app", "127.0.8.201")
+
+    def answer(*messages: Message) -> tuple[SiteResult, Run]:
+        run = Run(
+            id=RUN_ID,
+            started=now,
+            finished=now,
+            tool_version="x",
+            inventory="x",
+            sites=[SiteInfo("prov-a", "provincial_dc", "x", 3)],
+            findings=[Finding("NET-001", "network", Status.FAIL, Severity.HIGH, target, m) for m in messages],
+        )
+        return SiteResult(run_id=RUN_ID, site="prov-a", scanner="qa@new", run=RunRecord.of(run)), run
+
+    good = say("core.not_examined", reason=say("core.collector_timeout", seconds=3), checks=["NET-001"])
+    assert _mismatch(*answer(good), RUN_ID, "prov-a") is None
+    unknown = say("core.not_examined", reason=say("NET-001.from_the_future"), checks=["NET-001"])
+    problem = _mismatch(*answer(good, unknown, say("core.collector_timeout")), RUN_ID, "prov-a")
+    assert problem is not None and english(problem) == (
+        "scanner qa@new answered with text this coordinator does not know "
+        "(NET-001.from_the_future, core.collector_timeout); "
+        "install the same p06audit release on the scanner and the coordinator"
+    )

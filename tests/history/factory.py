@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.text import say
 
 T0 = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 SITES = [
@@ -36,15 +37,15 @@ def finding(
     summary: str = "",
     **extra: Any,
 ) -> Finding:
+    """A finding whose summary is `summary` as raw text (core.detail), as a host's own words would be."""
     address = {"portal": "127.0.7.20", "db": "127.0.7.21", "kiosk": "127.0.7.22"}.get(host, "127.0.7.29")
     return Finding(
         check_id=check_id,
-        title=f"title of {check_id}",
         family=check_id.split("-")[0].lower(),
         status=status,
         severity=severity,
         target=Target(site=site, host=host, address=address, port=port),
-        summary=summary or f"{check_id} {status.value} on {host}",
+        message=say("core.detail", text=summary or f"{check_id} {status.value} on {host}"),
         **extra,
     )
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import main
-from audit.history import HistoryStore, database_url
-from audit.model import Severity, Status
+from p06audit.cli import main
+from p06audit.history import HistoryStore, database_url
+from p06audit.model import Severity, Status
 from tests.history.factory import finding, make_run
 
 OLD = make_run(

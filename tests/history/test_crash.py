@@ -15,7 +15,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from audit.history import HistoryStore, database_url
+from p06audit.history import HistoryStore, database_url
 from tests.history.factory import failing_run, make_run
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     import sqlalchemy as sa
-    from audit.history import HistoryStore
+    from p06audit.history import HistoryStore
     from tests.history.factory import failing_run
 
     url, mode = sys.argv[1], sys.argv[2]

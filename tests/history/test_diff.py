@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.history import diff_runs, finding_key
-from audit.model import Severity, Status
+from p06audit.history import diff_runs, finding_key
+from p06audit.model import Severity, Status
 from tests.history.factory import finding, make_run
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from audit.errors import RunLockedError
-from audit.lock import run_lock
+from p06audit.errors import RunLockedError
+from p06audit.lock import run_lock
 from tests.conftest import host, site, write_inventory_files
 
 REPO = Path(__file__).resolve().parents[2]
 HOLDER = (
     "import sys, time\n"
     "from pathlib import Path\n"
-    "from audit.lock import run_lock\n"
+    "from p06audit.lock import run_lock\n"
     "with run_lock(Path(sys.argv[1])):\n"
     "    print('locked', flush=True)\n"
     "    time.sleep(60)\n"
@@ -40,7 +40,7 @@ def holder(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def p06audit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "audit", *args], cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "p06audit", *args], cwd=REPO, capture_output=True, text=True, timeout=120
     )
 
 

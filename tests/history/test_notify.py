@@ -6,20 +6,33 @@ receives exactly those items, in both parts, with remote text escaped in the HTM
 
 from __future__ import annotations
 
+import email.header
 import logging
 import ssl
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from audit.errors import ConfigFileError
-from audit.lab.pki import LabPki
-from audit.model import Severity, Status
-from audit.notify import NotifyConfig, SmtpSettings, find_notify_config, load_notify_config, send_digest
+from p06audit.errors import ConfigFileError
+from p06audit.lab.pki import LabPki
+from p06audit.model import Severity, Status
+from p06audit.notify import (
+    NotifyConfig,
+    SmtpSettings,
+    build_digest,
+    find_notify_config,
+    load_notify_config,
+    render_digest,
+    send_digest,
+)
+from p06audit.notify.config import CERTIFICATE_EXPIRY_TAG
+from p06audit.registry import REGISTRY
+from p06audit.text import TEXTS, Template, say
 from tests.history.factory import finding, make_run
 from tests.history.smtp import PORT, Inbox, parts, smtp_server
 
@@ -141,6 +154,91 @@ def test_vietnamese_digest_lists_exactly_the_new_items_in_text_and_escaped_html(
     assert html.count("<tr>") == 2 + 1 + 1 + 3, "header rows plus 2 new, 1 certificate, 1 host in ERROR"
 
 
+def english_fragments() -> set[str]:
+    """Every English word group of the digest's own text (core.digest_* and the severity names)
+    that its Vietnamese text does not share (such as the `[p06audit]` tag)."""
+    REGISTRY.load_texts()
+
+    def fragments(template: Template) -> set[str]:
+        return {
+            literal.strip(" :.,()…")
+            for pieces in template.forms.values()
+            for literal, _, _ in pieces
+            if len(literal.strip(" :.,()…")) > 3
+        }
+
+    TEXTS.text("core.digest_heading")  # the engine's messages are read at the first one asked for
+    english: set[str] = set()
+    known = TEXTS.keys()  # a Texts is not a mapping: it lists its keys, it does not iterate
+    for key in [k for k in known if k.startswith(("core.digest_", "core.severity_"))]:
+        english |= fragments(TEXTS.text(key).en) - fragments(TEXTS.text(key).vi)
+    assert {"Security audit digest", "New failures since the previous run", "medium"} <= english
+    return english
+
+
+def test_vietnamese_digest_holds_no_english_text_of_its_own() -> None:
+    """Given findings whose messages are real check text, the vi digest (subject, text and HTML,
+    headings, severities, check titles, summaries and reasons) holds none of the English wording."""
+    said = {
+        "NET-001": say("NET-001.unreachable", ports=[8080]),
+        "TLS-008": say("TLS-008.expiring", not_after=date(2025, 3, 14), days=12),
+        "NET-000": say(
+            "core.not_examined",
+            reason=say("core.collector_timeout", seconds=20),
+            checks=["NET-001", "NET-002"],
+        ),
+        "TLS-000": say(
+            "core.not_examined", reason=say("core.collector_timeout", seconds=20), checks=["TLS-001"]
+        ),
+    }
+    current = make_run(
+        1,
+        [
+            replace(
+                finding("NET-001", Status.FAIL, Severity.MEDIUM, host="db", port=None),
+                message=said["NET-001"],
+            ),
+            replace(finding("NET-001", Status.FAIL, Severity.MEDIUM, port=None), message=said["NET-001"]),
+            replace(finding("TLS-008", Status.WARN), message=said["TLS-008"]),
+            replace(
+                finding(
+                    "NET-000",
+                    Status.ERROR,
+                    host="kiosk",
+                    site="lab-psc",
+                    port=None,
+                    blocked=("NET-001", "NET-002"),
+                ),
+                message=said["NET-000"],
+            ),
+            replace(
+                finding(
+                    "TLS-000", Status.ERROR, host="kiosk", site="lab-psc", port=None, blocked=("TLS-001",)
+                ),
+                message=said["TLS-000"],
+            ),
+        ],
+    )
+    digest = build_digest(current, None, REGISTRY.tagged(CERTIFICATE_EXPIRY_TAG))
+    message = render_digest(digest, "vi", limit=1, report=Path("/srv/reports/r2"))
+    text = message.get_payload(0).get_payload(decode=True).decode()
+    html = message.get_payload(1).get_payload(decode=True).decode()
+    subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
+    assert (
+        subject
+        == "[p06audit] lab: 2 lỗi mới, 1 chứng thư vào thời hạn cảnh báo, 1 máy chủ không kiểm tra được"
+    )
+    assert "Các cổng TCP đã khai báo không kết nối được: 8080." in text
+    assert "Chứng thư số sẽ hết hạn ngày 14/03/2025 (còn 12 ngày)" in text
+    assert "- lab-psc/kiosk (NET-001, NET-002, TLS-001): không có kết quả trong 20 giây\n" in text, (
+        "the reason two families share is said once"
+    )
+    assert "Mức độ" in html and "[trung bình] NET-001" in text
+    assert "… và 1 mục khác: xem báo cáo đầy đủ." in text, "one of the two new failures is left to the report"
+    for fragment in english_fragments():
+        assert fragment not in subject + text + html, f"English digest text {fragment!r} in the vi digest"
+
+
 def test_language_from_the_config_overrides_the_report_language(plain_server: Inbox) -> None:
     english = config(PLAIN_ADDRESS).model_copy(update={"language": "en"})
     assert send_digest(CURRENT, None, english, "vi")
@@ -223,7 +321,8 @@ def test_notify_file_beside_the_inventory_is_found_and_validated(tmp_path: Path)
     assert found is not None
     assert found.smtp.starttls and found.smtp.port == 2525
     assert found.smtp.ca_file == (tmp_path / "pki" / "mail-ca.pem").resolve()
-    assert found.certificate_checks == ("TLS-008", "SIGN-002")
+    assert found.certificate_checks is None, "unset: the checks tagged certificate_expiry"
+    assert REGISTRY.tagged(CERTIFICATE_EXPIRY_TAG) == {"TLS-008", "SIGN-002"}
 
 
 @pytest.mark.parametrize(

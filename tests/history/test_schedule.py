@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import main
-from audit.schedule import Schedule, crontab_line, systemd_service, systemd_timer
+from p06audit.cli import main
+from p06audit.schedule import Schedule, crontab_line, systemd_service, systemd_timer
 from tests.conftest import host, site, write_inventory_files
 
 AWKWARD = (

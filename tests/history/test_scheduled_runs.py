@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from audit.lab.servers import BannerListener, SilentListener
+from p06audit.lab.servers import BannerListener, SilentListener
 from tests.conftest import host, site, write_inventory_files
 from tests.history.smtp import PORT, parts, smtp_server
 
@@ -34,7 +34,7 @@ SMTP = "127.0.7.4"
 
 def p06audit(*args: str, check: int | None = None) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "audit", *args], cwd=REPO, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "p06audit", *args], cwd=REPO, capture_output=True, text=True, timeout=180
     )
     if check is not None:
         assert done.returncode == check, done.stdout + done.stderr
@@ -166,7 +166,7 @@ def test_kill_9_mid_run_keeps_history_and_earlier_reports_and_frees_the_lock(
             nightly.inventory, portal=host(STALLING, "lab-dc", ["web_portal"], tls=[{"port": 443}])
         )
         victim = subprocess.Popen(
-            [sys.executable, "-m", "audit", *nightly.args()],
+            [sys.executable, "-m", "p06audit", *nightly.args()],
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from audit.errors import UsageError
-from audit.history import HistoryError, HistoryStore, UnknownRunError, database_url
-from audit.history.migrations import LATEST
-from audit.model import Severity, Status
+from p06audit.errors import UsageError
+from p06audit.history import HistoryError, HistoryStore, UnknownRunError, database_url
+from p06audit.history.migrations import LATEST, MIGRATIONS
+from p06audit.history.store import RunContext
+from p06audit.model import Severity, Status
+from p06audit.records import RunRecord
+from p06audit.text import say
 from tests.history.factory import finding, make_run
 
 # The tables exactly as version 1 created them (frozen here: the test plays an installation that ran
@@ -45,6 +50,18 @@ INSERT INTO findings VALUES ('20250101T010000Z-old001', 0, 'TLS-001', 'lab-dc/po
     '127.0.7.20', 443, NULL, 'FAIL', 'high', 'tls', 'Legacy protocols', 'TLS 1.0 accepted',
     '{"protocols": ["TLSv1.0"]}', 'Disable TLS 1.0', '["VN-TLS-01"]', 'local');
 """
+
+# Version 2 added the query indexes to version 1's tables.
+VERSION_2 = (
+    VERSION_1
+    + """
+CREATE INDEX ix_runs_inventory_finished ON runs (inventory, finished);
+CREATE INDEX ix_run_sites_site ON run_sites (site);
+CREATE INDEX ix_findings_site_status ON findings (run_id, site, status);
+CREATE INDEX ix_findings_key ON findings (check_id, target_key);
+INSERT INTO schema_version VALUES (2, 'indexes', '2025-02-01 00:00:00.000000');
+"""
+)
 
 
 def url_of(path: Path) -> str:
@@ -103,9 +120,10 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_runs(tmp_path: Path
         kept = store.load("20250101T010000Z-old001")
         store.save(make_run(1, [finding("TLS-001", Status.PASS)]), {"lab-dc": 100.0})
         trend = store.trend("lab-dc")
-    assert versions(f"sqlite:///{old}") == [1, 2]
+    assert versions(f"sqlite:///{old}") == [1, *[m.version for m in MIGRATIONS]]
     assert kept.findings[0].evidence == {"protocols": ["TLSv1.0"]}
-    assert kept.findings[0].controls == ("VN-TLS-01",)
+    assert kept.findings[0].summary == "TLS 1.0 accepted", "a run recorded before messages keeps its text"
+    assert controls_of(old, "20250101T010000Z-old001") == ["VN-TLS-01"]
     assert kept.started.tzinfo is not None and kept.started.hour == 1
     assert [pct for _, pct in trend["lab-dc"]] == [40.0, 100.0]
     fresh = tmp_path / "fresh"
@@ -113,6 +131,42 @@ def test_version_1_database_is_upgraded_in_place_keeping_its_runs(tmp_path: Path
         pass
     upgraded, created = shape(f"sqlite:///{old}"), shape(url_of(fresh))
     assert upgraded == created, "an upgraded database must look exactly like a freshly created one"
+
+
+def controls_of(db: Path, run_id: str) -> list[str]:
+    """The controls column of the run's first finding, as stored (the model no longer carries them)."""
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT controls FROM findings WHERE run_id = ? AND ordinal = 0", (run_id,)
+        ).fetchone()
+    return list(json.loads(row[0]))
+
+
+def test_version_2_database_is_migrated_to_3_keeping_its_runs(tmp_path: Path) -> None:
+    """Given a database of the release before messages (version 2), opening it adds the columns of
+    version 3; the old run reads back with its text, and a new run is recorded with its messages
+    and what it was assessed with."""
+    old = tmp_path / "v2.sqlite3"
+    with sqlite3.connect(old) as conn:
+        conn.executescript(VERSION_2)
+    run = make_run(1, [finding("TLS-001", Status.ERROR, blocked=("TLS-002", "TLS-003"))])
+    context = RunContext("nd85-2016", "Asia/Ho_Chi_Minh", [{"check": "TLS-001", "target": "*"}])
+    with HistoryStore(f"sqlite:///{old}") as store:
+        kept = store.load("20250101T010000Z-old001")
+        assert store.context(kept.id) == RunContext()
+        store.save(run, {"lab-dc": 100.0}, context)
+        assert store.load(run.id) == run
+        assert store.context(run.id) == context
+        assert store.latest_of("/srv/inventories/lab") == run.id
+        trend = store.trend("lab-dc")
+    assert [pct for _, pct in trend["lab-dc"]] == [40.0, 100.0]
+    assert versions(f"sqlite:///{old}") == [1, 2, 3]
+    assert (kept.findings[0].check_id, kept.findings[0].summary) == ("TLS-001", "TLS 1.0 accepted")
+    assert kept.findings[0].blocked == ()
+    fresh = tmp_path / "fresh"
+    with HistoryStore(url_of(fresh)):
+        pass
+    assert shape(f"sqlite:///{old}") == shape(url_of(fresh))
 
 
 def test_database_from_a_newer_release_is_refused_not_touched(tmp_path: Path) -> None:
@@ -148,8 +202,6 @@ def test_run_round_trips_exactly(tmp_path: Path) -> None:
                 "TLS-001",
                 Status.FAIL,
                 evidence={"protocols": ["TLSv1.0"], "score": 2.5, "nested": {"k": None}},
-                controls=("VN-TLS-01", "VN-TLS-02"),
-                remediation="Tắt TLS 1.0",
                 summary="Chấp nhận <TLS 1.0>",
             ),
             finding("NET-001", Status.PASS, Severity.MEDIUM, host="db", port=None),
@@ -163,13 +215,20 @@ def test_run_round_trips_exactly(tmp_path: Path) -> None:
                 scanner="province-a",
             ),
             finding("SSH-003", Status.ERROR, host="db", port=22),
+            replace(
+                finding("SSH-000", Status.ERROR, host="db", port=22, blocked=("SSH-001", "SSH-002")),
+                message=say(
+                    "core.not_examined", reason=say("core.collector_timeout", seconds=20), checks=["SSH-001"]
+                ),
+            ),
         ],
-    ).model_copy(update={"errors": ["collector ssh: timed out"]})
+    )
+    run.errors = [say("core.collector_failed", family="ssh", error=say("core.collector_timeout", seconds=20))]
     with HistoryStore(url_of(tmp_path)) as store:
         store.save(run, {"lab-dc": 62.5})
         loaded = store.load(run.id)
     assert loaded == run
-    assert loaded.model_dump_json() == run.model_dump_json()
+    assert RunRecord.of(loaded).model_dump_json() == RunRecord.of(run).model_dump_json()
 
 
 def test_saving_the_same_run_twice_is_refused_and_keeps_the_first(tmp_path: Path) -> None:
@@ -177,7 +236,7 @@ def test_saving_the_same_run_twice_is_refused_and_keeps_the_first(tmp_path: Path
     with HistoryStore(url_of(tmp_path)) as store:
         store.save(run, {})
         with pytest.raises(HistoryError, match="already recorded"):
-            store.save(run.model_copy(update={"findings": []}), {})
+            store.save(replace(run, findings=[]), {})
         assert store.load(run.id) == run
 
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from audit.inventory import Inventory, load_inventory
-from audit.lab import Lab
-from audit.model import Finding, Status
-from audit.options import RunOptions
-from audit.runner import run_audit
-from checks.network.policy import load_policy
+from p06audit.checks.network.family import NetworkOptions
+from p06audit.checks.network.policy import load_policy
+from p06audit.inventory import Inventory, load_inventory
+from p06audit.lab import Lab
+from p06audit.model import Finding, Status
+from p06audit.options import RunOptions
+from p06audit.runner import run_audit
 from tests.conftest import host, site, write_inventory_files
 
 NET_CHECKS = frozenset(f"NET-00{n}" for n in range(1, 8))
@@ -56,11 +57,19 @@ Results = dict[tuple[str, str], Finding]
 
 
 def audit(inventory: Inventory, **options: Any) -> Results:
-    """Run only the NET checks; findings keyed by (check id, target key)."""
-    run = run_audit(inventory, RunOptions(checks=NET_CHECKS, **{"timeout": 2.0, **options}))
-    results = {(f.check_id, f.target.key): f for f in run.findings}
-    assert len(results) == len(run.findings), "two findings share a check and a target"
-    return results
+    """Run only the NET checks; findings keyed by (check id, target key). A target that could not be
+    examined has one root-cause ERROR, which answers for every check it blocked."""
+    network = NetworkOptions(
+        extra_ports=options.pop("extra_ports", ()), service_detection=options.pop("service_detection", False)
+    )
+    run = run_audit(
+        inventory,
+        RunOptions(checks=NET_CHECKS, family_options={"network": network}, **{"timeout": 2.0, **options}),
+    )
+    assert len({(f.check_id, f.target.key) for f in run.findings}) == len(run.findings), (
+        "two findings share a check and a target"
+    )
+    return {(check, f.target.key): f for f in run.findings for check in f.blocked or (f.check_id,)}
 
 
 def statuses(results: Results, target: str) -> dict[str, Status]:

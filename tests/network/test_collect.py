@@ -10,10 +10,10 @@ from typing import Any
 import nmap
 import pytest
 
-from audit.inventory import load_inventory
-from audit.lab import Lab
-from audit.model import Status
-from checks.network.policy import load_policy
+from p06audit.checks.network.policy import load_policy
+from p06audit.inventory import load_inventory
+from p06audit.lab import Lab
+from p06audit.model import Status
 from tests.conftest import host, site, write_inventory_files
 from tests.network.conftest import LAB_HOSTS, audit, lab_groups, statuses, write_lab_inventory
 

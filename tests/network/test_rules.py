@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from audit.inventory import Inventory
-from audit.model import Outcome, Status
-from audit.options import RunOptions
-from audit.registry import ObservationIndex, RuleContext
-from audit.runner import host_target
-from checks.network import rules
-from checks.network.observations import HostPorts, HttpProbe, PortSeen
-from checks.network.policy import load_policy
+from p06audit.checks.network import rules
+from p06audit.checks.network.observations import HostPorts, HttpProbe, PortSeen
+from p06audit.checks.network.policy import load_policy
+from p06audit.inventory import Inventory
+from p06audit.model import Outcome, Status
+from p06audit.options import RunOptions
+from p06audit.registry import ObservationIndex, RuleContext
+from p06audit.runner import host_target
 from tests.conftest import InventoryFactory, host
 from tests.network.conftest import lab_groups
 

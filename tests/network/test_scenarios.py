@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.lab import Lab
-from audit.lab.servers import BannerListener
-from audit.model import Status
+from p06audit.lab import Lab
+from p06audit.lab.servers import BannerListener
+from p06audit.model import Status
 from tests.conftest import host
 from tests.network.conftest import LAB_HOSTS, Results, audit, statuses, write_lab_inventory
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from audit.errors import MissingToolError, ScopeError
-from audit.inventory import Inventory
-from audit.lab import Lab
-from audit.model import Status
-from audit.scope import parse_address, parse_network, parse_ports, require_program, scan_targets
+from p06audit.errors import MissingToolError, ScopeError
+from p06audit.inventory import Inventory
+from p06audit.lab import Lab
+from p06audit.model import Status
+from p06audit.scope import parse_address, parse_network, parse_ports, require_program, scan_targets
 from tests.network.conftest import LAB_HOSTS, audit, lab_groups, statuses, write_lab_inventory
 
 HOSTILE = [

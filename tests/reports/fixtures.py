@@ -1,11 +1,18 @@
-"""Fixture runs built from audit.model objects, as a real run would record them."""
+"""Fixture runs built from audit.model objects, as a real run would record them, and the one
+helper that assesses a fixture run and writes its reports."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit import reports
+from p06audit.assessment import Trend, assess
+from p06audit.model import Finding, Run, Severity, SiteInfo, Status, Target
+from p06audit.text import say
+from p06audit.waivers import WaiverSet
 
 FINISHED = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 XSS_SCRIPT = "<script>window.__xss = 'script';</script>"
@@ -40,7 +47,6 @@ def finding(
     port: int | None = 443,
     severity: Severity = Severity.HIGH,
     evidence: dict[str, Any] | None = None,
-    controls: tuple[str, ...] = (),
     summary: str | None = None,
     resource: str | None = None,
 ) -> Finding:
@@ -49,15 +55,12 @@ def finding(
     ]
     return Finding(
         check_id=check_id,
-        title=f"{check_id} title",
         family=family,
         status=status,
         severity=severity,
         target=Target(site=site, host=host, address="127.0.6.1", port=port, resource=resource),
-        summary=summary or f"{check_id} {status.value.lower()}",
+        message=say("core.detail", text=summary or f"{check_id} {status.value.lower()}"),
         evidence=evidence or {},
-        remediation=f"fix {check_id}",
-        controls=controls,
     )
 
 
@@ -72,7 +75,7 @@ def make_run(
         inventory="/nonexistent/inventories/fixture",
         sites=SITES,
         findings=findings,
-        errors=list(errors),
+        errors=[say("core.detail", text=e) for e in errors],
     )
 
 
@@ -129,3 +132,28 @@ def rich_run() -> Run:
             ),
         ]
     )
+
+
+def write_outputs(
+    run: Run,
+    directory: Path,
+    *,
+    formats: Sequence[str] = ("json", "html"),
+    lang: str | None = None,
+    previous: Run | None = None,
+    trend: Trend | None = None,
+    waivers: WaiverSet | None = None,
+    waiver_error: str | None = None,
+    legal_basis: str | None = None,
+) -> dict[str, Path]:
+    """Assess `run` as the pipeline would, with these inputs, and write its reports."""
+    assessment = assess(
+        run,
+        legal_basis=legal_basis,
+        waivers=waivers,
+        waiver_error=waiver_error,
+        language="en" if lang == "en" else "vi",
+        previous=previous,
+        trend=trend,
+    )
+    return reports.write_outputs(assessment, directory, formats=formats, lang=lang)

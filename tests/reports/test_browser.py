@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import reports
 from tests.reports.browser import Chromium
-from tests.reports.fixtures import VIETNAMESE, XSS_IMG, XSS_SCRIPT, XSS_URL, rich_run
+from tests.reports.fixtures import VIETNAMESE, XSS_IMG, XSS_SCRIPT, XSS_URL, rich_run, write_outputs
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 VISIBLE_ROWS = "document.querySelectorAll('#findings-table tr.finding:not([hidden])').length"
@@ -31,8 +30,7 @@ def report_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("browser-report")
     run = rich_run()
     return {
-        lang: reports.write_outputs(run, out / lang, formats=("html",), lang=lang)["html"]
-        for lang in ("vi", "en")
+        lang: write_outputs(run, out / lang, formats=("html",), lang=lang)["html"] for lang in ("vi", "en")
     }
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-import reports
-from audit.cli import main
-from tests.reports.fixtures import rich_run
+from p06audit import reports
+from p06audit.cli import main
+from tests.reports.fixtures import rich_run, write_outputs
 
 
 @pytest.fixture
 def past_report(tmp_path: Path) -> Path:
-    return reports.write_outputs(rich_run(), tmp_path / "run", formats=("json",), lang="vi")["json"]
+    return write_outputs(rich_run(), tmp_path / "run", formats=("json",), lang="vi")["json"]
 
 
 def test_report_rerenders_beside_the_run_in_its_language(past_report: Path) -> None:
@@ -48,8 +49,8 @@ def test_report_other_formats_language_and_directory(past_report: Path, tmp_path
 
 
 def test_report_marks_new_findings_against_a_previous_report(past_report: Path, tmp_path: Path) -> None:
-    earlier = rich_run().model_copy(update={"id": "earlier", "findings": rich_run().findings[:2]})
-    previous = reports.write_outputs(earlier, tmp_path / "earlier", formats=("json",))["json"]
+    earlier = replace(rich_run(), id="earlier", findings=rich_run().findings[:2])
+    previous = write_outputs(earlier, tmp_path / "earlier", formats=("json",))["json"]
     out = tmp_path / "again"
     assert (
         main(["report", str(past_report), "--format", "json", "--previous", str(previous), "--out", str(out)])
@@ -81,7 +82,7 @@ def test_guidance_list_filters_by_level(
 
 def test_report_keeps_the_stored_trend(tmp_path: Path) -> None:
     trend = {"dc-hue": [("r1", 10.0), ("r2", 25.0)]}
-    first = reports.write_outputs(rich_run(), tmp_path / "a", formats=("json",), trend=trend)["json"]
+    first = write_outputs(rich_run(), tmp_path / "a", formats=("json",), trend=trend)["json"]
     assert main(["report", str(first), "--format", "json", "--out", str(tmp_path / "b")]) == 0
     again = reports.load_document(tmp_path / "b" / "report.json")
     assert again == reports.load_document(first).model_copy(update={"generated": again.generated})  # type: ignore[union-attr]

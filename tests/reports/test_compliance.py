@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from audit.guidance import ControlStatus, default_catalogue, evaluate, site_compliance_percentages
-from audit.guidance.compliance import evaluate_site
-from audit.model import Finding, SiteInfo, Status
+from p06audit.assessment import assess
+from p06audit.guidance import ControlStatus, default_catalogue, evaluate
+from p06audit.guidance.compliance import evaluate_site
+from p06audit.model import Finding, SiteInfo, Status
 from tests.reports.fixtures import SITES, finding, make_run
 
 DC, PSC = SITES  # level 3 and level 2
@@ -54,11 +57,11 @@ def test_levels_decide_applicability_and_advice() -> None:
     assert "VN-GOV-03" in evaluate_site(default_catalogue(), DC, []).manual
 
 
-def test_a_control_declared_by_the_finding_counts_even_if_the_catalogue_does_not_list_the_check() -> None:
-    plugin = finding("TLS-001", Status.FAIL).model_copy(
-        update={"check_id": "ACME-001", "controls": ("VN-TLS-03",)}
-    )
-    assert status_of(DC, [plugin], "VN-TLS-03") is ControlStatus.NON_COMPLIANT
+def test_a_target_not_examined_leaves_the_controls_of_the_checks_it_blocked_not_evidenced() -> None:
+    passed = [finding(c, Status.PASS) for c in TLS01]
+    assert status_of(DC, passed, "VN-TLS-01") is ControlStatus.COMPLIANT
+    silent = replace(finding("TLS-000", Status.ERROR, host="db"), blocked=tuple(TLS01))
+    assert status_of(DC, [*passed, silent], "VN-TLS-01") is ControlStatus.NOT_EVIDENCED
 
 
 def test_waived_findings_are_left_out_and_counted_apart() -> None:
@@ -81,7 +84,7 @@ def test_percentages_per_site_and_pooled_per_province() -> None:
         + [finding("NET-004", Status.PASS, site="psc-hue", host="kiosk", port=22)]
         + [finding("NET-002", Status.FAIL, site="psc-hue", host="kiosk", port=None)]
     )
-    report = evaluate(run, catalogue)
+    report = evaluate(run.sites, run.findings, catalogue)
     dc, psc = report.sites
     counted_dc = [c for c in catalogue.controls.values() if c.automated and 3 in c.levels]
     counted_psc = [c for c in catalogue.controls.values() if c.automated and 2 in c.levels]
@@ -92,5 +95,5 @@ def test_percentages_per_site_and_pooled_per_province() -> None:
     assert dc.percent == round(100 / len(counted_dc), 1)
     (province,) = report.provinces
     assert (province.compliant, province.counted) == (1, len(counted_dc) + len(counted_psc))
-    assert site_compliance_percentages(run) == {"dc-hue": dc.percent, "psc-hue": 0.0}
+    assert assess(run).site_percentages() == {"dc-hue": dc.percent, "psc-hue": 0.0}
     assert set(report.manual_controls) == {c.id for c in catalogue.controls.values() if not c.automated}

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-import reports
-from audit.model import Status
-from reports.html import script_hash
-from reports.i18n import strings
-from tests.reports.fixtures import VIETNAMESE, XSS_IMG, XSS_SCRIPT, XSS_URL, finding, make_run, rich_run
+from p06audit.model import Status
+from p06audit.reports.html import script_hash
+from p06audit.reports.i18n import strings
+from p06audit.text import say
+from tests.reports.fixtures import (
+    VIETNAMESE,
+    XSS_IMG,
+    XSS_SCRIPT,
+    XSS_URL,
+    finding,
+    make_run,
+    rich_run,
+    write_outputs,
+)
 
 
 class Elements(HTMLParser):
@@ -28,7 +38,7 @@ class Elements(HTMLParser):
 
 
 def render(tmp_path: Path, lang: str = "vi", run=None) -> str:  # type: ignore[no-untyped-def]
-    written = reports.write_outputs(run or rich_run(), tmp_path / lang, formats=("html",), lang=lang)
+    written = write_outputs(run or rich_run(), tmp_path / lang, formats=("html",), lang=lang)
     return written["html"].read_text(encoding="utf-8")
 
 
@@ -89,7 +99,7 @@ def test_hostile_evidence_is_text_not_markup(tmp_path: Path) -> None:
 
 def test_vietnamese_text_is_utf8_nfc(tmp_path: Path) -> None:
     path = tmp_path / "vi"
-    reports.write_outputs(rich_run(), path, formats=("html",), lang="vi")
+    write_outputs(rich_run(), path, formats=("html",), lang="vi")
     raw = (path / "report.html").read_bytes()
     text = raw.decode("utf-8")
     assert '<meta charset="utf-8">' in text
@@ -99,7 +109,7 @@ def test_vietnamese_text_is_utf8_nfc(tmp_path: Path) -> None:
 
 
 def test_sections_scorecard_citations_and_metadata(tmp_path: Path) -> None:
-    run = rich_run().model_copy(update={"errors": ["nmap exited with code 1 on site psc-hue"]})
+    run = replace(rich_run(), errors=[say("core.detail", text="nmap exited with code 1 on site psc-hue")])
     html = render(tmp_path, "en", run)
     for section in ("summary", "scorecard", "signing", "findings", "waivers", "metadata"):
         assert f'<section id="{section}">' in html
@@ -140,8 +150,8 @@ def test_no_signing_section_without_signing_findings(tmp_path: Path) -> None:
 
 
 def test_large_runs_list_only_problems_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("reports.html.FULL_LISTING_LIMIT", 5)
-    monkeypatch.setattr("reports.expiry.TABLE_LIMIT", 2)
+    monkeypatch.setattr("p06audit.reports.html.FULL_LISTING_LIMIT", 5)
+    monkeypatch.setattr("p06audit.checks.signing.views.TABLE_LIMIT", 2)
     run = rich_run()
     html = render(tmp_path, "en", run)
     problems = [f for f in run.findings if f.status not in (Status.PASS, Status.SKIP)]

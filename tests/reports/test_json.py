@@ -8,20 +8,23 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-import reports
-from audit.errors import UsageError
-from audit.model import Status
-from reports.atomic import write_atomic
-from reports.schema import SCHEMA_FILE, render_schema
-from tests.reports.fixtures import finding, make_run, rich_run
+from p06audit import reports
+from p06audit.errors import UsageError
+from p06audit.model import Status
+from p06audit.records import RunRecord
+from p06audit.reports.atomic import write_atomic
+from p06audit.reports.schema import SCHEMA_FILE, render_schema
+from tests.reports.fixtures import finding, make_run, rich_run, write_outputs
 
 
 def test_committed_schema_is_up_to_date() -> None:
-    assert SCHEMA_FILE.read_bytes() == render_schema(), "run `python -m reports.schema` and commit the result"
+    assert SCHEMA_FILE.read_bytes() == render_schema(), (
+        "run `python -m p06audit.reports.schema` and commit the result"
+    )
 
 
 def test_report_json_validates_against_the_committed_schema(tmp_path: Path) -> None:
-    written = reports.write_outputs(rich_run(), tmp_path, formats=("json",))
+    written = write_outputs(rich_run(), tmp_path, formats=("json",))
     text = written["json"].read_text(encoding="utf-8")
     document = json.loads(text)
     assert (
@@ -36,11 +39,11 @@ def test_report_json_validates_against_the_committed_schema(tmp_path: Path) -> N
 
 def test_a_past_report_loads_back_as_the_same_run(tmp_path: Path) -> None:
     run = rich_run()
-    written = reports.write_outputs(run, tmp_path, formats=("json",))
-    assert reports.load_run(written["json"]) == run
+    written = write_outputs(run, tmp_path, formats=("json",))
+    assert reports.load_assessment(written["json"]).run == run
     bare = tmp_path / "run.json"
-    bare.write_text(run.model_dump_json(), encoding="utf-8")
-    assert reports.load_run(bare) == run
+    bare.write_text(RunRecord.of(run).model_dump_json(), encoding="utf-8")
+    assert reports.load_assessment(bare).run == run
 
 
 @pytest.mark.parametrize(
@@ -50,7 +53,7 @@ def test_a_past_report_loads_back_as_the_same_run(tmp_path: Path) -> None:
         ("[1, 2]", "expected a JSON object"),
         (
             '{"schema_version": "9.0", "run": {}, "summary": {}}',
-            "schema_version '9.0'; this p06audit reads '1.0'",
+            f"schema_version '9.0'; this p06audit reads '{reports.REPORT_SCHEMA_VERSION}'",
         ),
         ('{"id": "x"}', "not a valid p06audit report or run: started: Field required"),
     ],
@@ -59,7 +62,7 @@ def test_anything_else_is_refused_with_a_clear_error(tmp_path: Path, content: st
     path = tmp_path / "x.json"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(reports.ReportInputError, match=message):
-        reports.load_run(path)
+        reports.load_assessment(path)
 
 
 def test_new_and_fixed_since_the_previous_run(tmp_path: Path) -> None:
@@ -81,7 +84,7 @@ def test_new_and_fixed_since_the_previous_run(tmp_path: Path) -> None:
             finding("NET-004", Status.WARN, site="psc-hue", host="kiosk", port=22),
         ]
     )
-    written = reports.write_outputs(current, tmp_path, formats=("json",), previous=previous)
+    written = write_outputs(current, tmp_path, formats=("json",), previous=previous)
     doc = json.loads(written["json"].read_text())
     assert {f["check_id"]: f["new"] for f in doc["findings"]} == {
         "TLS-002": False,
@@ -92,25 +95,30 @@ def test_new_and_fixed_since_the_previous_run(tmp_path: Path) -> None:
     }
     assert [f["check_id"] for f in doc["fixed"]] == ["TLS-011"]
     assert (doc["previous_run"], doc["summary"]["new"], doc["summary"]["fixed"]) == (previous.id, 2, 1)
-    alone = json.loads(
-        reports.write_outputs(current, tmp_path / "alone", formats=("json",))["json"].read_text()
-    )
+    alone = json.loads(write_outputs(current, tmp_path / "alone", formats=("json",))["json"].read_text())
     assert {f["new"] for f in alone["findings"]} == {None} and alone["summary"]["new"] is None
 
 
-def test_trend_is_carried_into_the_report(tmp_path: Path) -> None:
+def test_trend_is_carried_into_the_report_and_ends_with_this_run(tmp_path: Path) -> None:
     trend = {"dc-hue": [("r1", 40.0), ("r2", 55.5)]}
-    doc = json.loads(
-        reports.write_outputs(rich_run(), tmp_path, formats=("json",), trend=trend)["json"].read_text()
-    )
-    assert doc["trend"] == {"dc-hue": [{"run": "r1", "percent": 40.0}, {"run": "r2", "percent": 55.5}]}
+    run = rich_run()
+    doc = json.loads(write_outputs(run, tmp_path, formats=("json",), trend=trend)["json"].read_text())
+    now = {s["site"]: s["percent"] for s in doc["compliance"]["sites"]}
+    assert doc["trend"] == {
+        "dc-hue": [
+            {"run": "r1", "percent": 40.0},
+            {"run": "r2", "percent": 55.5},
+            {"run": run.id, "percent": now["dc-hue"]},
+        ],
+        "psc-hue": [{"run": run.id, "percent": now["psc-hue"]}],
+    }
 
 
 def test_unknown_format_or_language_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown report format \\['pdf'\\]"):
-        reports.write_outputs(rich_run(), tmp_path, formats=("pdf",))
+        write_outputs(rich_run(), tmp_path, formats=("pdf",))
     with pytest.raises(UsageError, match="vi or en"):
-        reports.write_outputs(rich_run(), tmp_path, lang="fr")
+        write_outputs(rich_run(), tmp_path, lang="fr")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -8,10 +8,9 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
-import reports
-from audit.model import Status
-from audit.waivers import Waiver, WaiverSet
-from tests.reports.fixtures import VIETNAMESE, finding, make_run, rich_run
+from p06audit.model import Status
+from p06audit.waivers import Waiver, WaiverSet
+from tests.reports.fixtures import VIETNAMESE, finding, make_run, rich_run, write_outputs
 
 
 def test_junit_maps_statuses_to_failure_error_skipped(tmp_path: Path) -> None:
@@ -19,7 +18,7 @@ def test_junit_maps_statuses_to_failure_error_skipped(tmp_path: Path) -> None:
         (Waiver(check="NET-004", target="*", reason="r", owner="o", expires=date(2027, 1, 1)),)
     )
     run = rich_run()
-    written = reports.write_outputs(run, tmp_path, formats=("junit",), waivers=waivers)
+    written = write_outputs(run, tmp_path, formats=("junit",), waivers=waivers)
     root = ET.parse(written["junit"]).getroot()
     cases = root.findall("./testsuite/testcase")
     assert len(cases) == len(run.findings)
@@ -42,7 +41,7 @@ def test_junit_maps_statuses_to_failure_error_skipped(tmp_path: Path) -> None:
 def test_junit_survives_bytes_xml_forbids(tmp_path: Path) -> None:
     garbage = "\x00\x1b[31mSSH-2.0-\x07evil\ud800 banner"
     run = make_run([finding("SSH-001", Status.FAIL, port=22, evidence={"banner": garbage}, summary=garbage)])
-    written = reports.write_outputs(run, tmp_path, formats=("junit",))
+    written = write_outputs(run, tmp_path, formats=("junit",))
     failure = ET.parse(written["junit"]).getroot().find("./testsuite/testcase/failure")
     assert failure is not None
     assert failure.get("message") == "[31mSSH-2.0-evil banner"
@@ -56,7 +55,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def test_csv_has_one_row_per_finding_with_vietnamese_intact(tmp_path: Path) -> None:
     run = rich_run()
-    rows = read_csv(reports.write_outputs(run, tmp_path, formats=("csv",))["csv"])
+    rows = read_csv(write_outputs(run, tmp_path, formats=("csv",))["csv"])
     assert len(rows) == len(run.findings)
     assert [r["check_id"] for r in rows] == [f.check_id for f in run.findings]
     assert [r["status"] for r in rows] == [f.status.value for f in run.findings]
@@ -68,5 +67,5 @@ def test_csv_never_hands_a_formula_to_a_spreadsheet(tmp_path: Path) -> None:
     run = make_run(
         [finding("NET-007", Status.PASS, summary=hostile), finding("NET-003", Status.FAIL, summary="-2+3")]
     )
-    rows = read_csv(reports.write_outputs(run, tmp_path, formats=("csv",))["csv"])
+    rows = read_csv(write_outputs(run, tmp_path, formats=("csv",))["csv"])
     assert [r["summary"] for r in rows] == ["'" + hostile, "'-2+3"]

@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import reports
-from audit.lab import Lab
-from audit.options import RunOptions
-from audit.runner import run_audit
+from p06audit.lab import Lab
+from p06audit.options import RunOptions
+from p06audit.runner import run_audit
 from tests.conftest import InventoryFactory, host, site
+from tests.reports.fixtures import write_outputs
 
 EXPIRY_CHECKS = frozenset({"SIGN-001", "SIGN-002", "SIGN-003"})
 
@@ -33,9 +33,8 @@ def test_expiry_section_counts_every_lab_certificate_once(
     }
     assert len(certs) >= 3
 
-    page = reports.write_outputs(run, tmp_path / "out", formats=("html",), lang="vi")["html"].read_text(
-        "utf-8"
-    )
+    written = write_outputs(run, tmp_path / "out", formats=("html",), lang="vi")
+    page = written["html"].read_text("utf-8")
     section = page[page.index('<section id="signing">') : page.index('<section id="findings">')]
     windows = {
         name: int(n) for name, n in re.findall(r'card win-(\w+)"><span class="card-count">(\d+)<', section)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
-import reports
-from audit.guidance import site_compliance_percentages
-from audit.model import Status
-from audit.waivers import WaiverError, WaiverSet, load_waivers
+from p06audit.assessment import assess
+from p06audit.inventory import load_inventory
+from p06audit.model import Run, Status
+from p06audit.pipeline import inventory_waivers
+from p06audit.waivers import WaiverError, WaiverSet, load_waivers
 from tests.conftest import InventoryFactory, host, site
-from tests.reports.fixtures import FINISHED, finding, make_run
+from tests.reports.fixtures import FINISHED, finding, make_run, write_outputs
 
 RUN_DAY = FINISHED.date()
 
@@ -98,6 +100,21 @@ def test_a_bad_waiver_file_names_file_line_and_field(tmp_path: Path, text: str, 
         load_waivers(path)
 
 
+def with_inventory_waivers(
+    run: Run, directory: Path, out: Path, formats: tuple[str, ...], lang: str = "vi"
+) -> dict[str, Path]:
+    """Assess `run` with the waivers its inventory names, as the pipeline does, and write reports."""
+    waivers, problem = inventory_waivers(load_inventory(directory))
+    return write_outputs(
+        replace(run, inventory=str(directory)),
+        out,
+        formats=formats,
+        lang=lang,
+        waivers=waivers,
+        waiver_error=problem,
+    )
+
+
 def inventory_with_waivers(make_inventory: InventoryFactory, tmp_path: Path, waivers_file: str) -> str:
     inventory = make_inventory(
         {"dc-hue": site(level=3), "psc-hue": site(kind="public_service_centre", level=2)},
@@ -125,8 +142,8 @@ def test_report_reads_the_inventory_waivers_and_counts_waived_apart(
             finding("TLS-001", Status.PASS),
             finding("NET-004", Status.FAIL, site="psc-hue", host="kiosk", port=22),
         ]
-    ).model_copy(update={"inventory": inventory})
-    written = reports.write_outputs(run, tmp_path / "out", formats=("json", "html"), lang="vi")
+    )
+    written = with_inventory_waivers(run, Path(inventory), tmp_path / "out", ("json", "html"))
     doc = json.loads(written["json"].read_text(encoding="utf-8"))
     assert doc["summary"]["by_status"] == {
         "FAIL": 1,
@@ -145,8 +162,9 @@ def test_report_reads_the_inventory_waivers_and_counts_waived_apart(
     html = written["html"].read_text(encoding="utf-8")
     assert "Miễn trừ đã hết hạn (không còn áp dụng)" in html and "Trung tâm PVHCC" in html
     shown = {s["site"]: s["percent"] for s in doc["compliance"]["sites"]}
-    assert site_compliance_percentages(run) == shown  # what history stores matches the report
-    assert site_compliance_percentages(run, waivers=WaiverSet())["dc-hue"] < shown["dc-hue"]
+    waivers, _ = inventory_waivers(load_inventory(inventory))
+    assert assess(run, waivers=waivers).site_percentages() == shown  # what history stores matches the report
+    assert assess(run, waivers=WaiverSet()).site_percentages()["dc-hue"] < shown["dc-hue"]
 
 
 def test_a_broken_waiver_file_costs_nothing_but_is_shown(
@@ -154,8 +172,8 @@ def test_a_broken_waiver_file_costs_nothing_but_is_shown(
 ) -> None:
     inventory = inventory_with_waivers(make_inventory, tmp_path, "waivers.yaml")
     (tmp_path / "inventory" / "waivers.yaml").write_text("waivers:\n  - check: [\n", encoding="utf-8")
-    run = make_run([finding("TLS-002", Status.FAIL)]).model_copy(update={"inventory": inventory})
-    written = reports.write_outputs(run, tmp_path / "out", formats=("json",))
+    run = make_run([finding("TLS-002", Status.FAIL)])
+    written = with_inventory_waivers(run, Path(inventory), tmp_path / "out", ("json",))
     doc = json.loads(written["json"].read_text(encoding="utf-8"))
     assert "invalid YAML" in doc["waivers"]["error"]
     assert doc["summary"]["by_status"]["FAIL"] == 1
@@ -164,7 +182,7 @@ def test_a_broken_waiver_file_costs_nothing_but_is_shown(
 def test_explicit_waiver_set_overrides_the_inventory(tmp_path: Path) -> None:
     waivers = load_waivers(write_waivers(tmp_path / "w.yaml", waiver("TLS-002", "*", date(2027, 1, 1))))
     run = make_run([finding("TLS-002", Status.FAIL)])
-    written = reports.write_outputs(run, tmp_path / "out", formats=("json",), waivers=waivers)
+    written = write_outputs(run, tmp_path / "out", formats=("json",), waivers=waivers)
     assert json.loads(written["json"].read_text())["summary"]["by_status"]["WAIVED"] == 1
-    written = reports.write_outputs(run, tmp_path / "out2", formats=("json",), waivers=WaiverSet())
+    written = write_outputs(run, tmp_path / "out2", formats=("json",), waivers=WaiverSet())
     assert json.loads(written["json"].read_text())["summary"]["by_status"]["WAIVED"] == 0

@@ -8,14 +8,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import reports
-from audit.lab import Lab
-from audit.lab.scenarios.reports import HOSTILE_ADDRESS, HOSTILE_NAME, PAYLOADS
-from audit.model import Run
-from audit.options import RunOptions
-from audit.runner import run_audit
+from p06audit.lab import Lab
+from p06audit.lab.scenarios.reports import HOSTILE_ADDRESS, HOSTILE_NAME, PAYLOADS
+from p06audit.model import Run
+from p06audit.options import RunOptions
+from p06audit.runner import run_audit
 from tests.conftest import InventoryFactory, host, site
 from tests.reports.browser import Chromium
+from tests.reports.fixtures import write_outputs
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 CHECKS = frozenset({"NET-003", "TLS-007", "TLS-011"})
@@ -44,9 +44,7 @@ def test_hostile_answers_reach_evidence_and_render_inert(
     for payload in PAYLOADS:
         assert json.dumps(payload)[1:-1] in evidence, f"payload never reached evidence: {payload}"
 
-    written = reports.write_outputs(
-        run, tmp_path / "out", formats=("html", "json", "junit", "csv"), lang="vi"
-    )
+    written = write_outputs(run, tmp_path / "out", formats=("html", "json", "junit", "csv"), lang="vi")
     html = written["html"].read_text(encoding="utf-8")
     assert all(payload not in html for payload in PAYLOADS)
     with Chromium() as browser:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from audit.cli import main
-from audit.lab.signing_pki import GovernmentPki, Official
+from p06audit.checks.signing.lab_pki import GovernmentPki, Official
+from p06audit.cli import main
 from tests.signing.conftest import SigningLab
 
 COLUMNS = ["holder", "unit", "issuer", "serial", "not_after", "days_left", "status"]
@@ -36,6 +36,7 @@ def test_lab_certificates_give_the_expiry_list_and_the_exit_code(
             "--crl", str(signing_lab.crl_file),
             "--out", str(tmp_path),
             "--timeout", "2",
+            "--lang", "en",
         ]
     )  # fmt: skip
     assert code == 1  # critical and high FAILs exist
@@ -66,7 +67,7 @@ def test_warn_days_and_fail_on_change_the_verdicts(
     assert _rows(out)[0]["holder"].startswith("'=")  # a spreadsheet must not run a certificate's name
     main([*args, "--warn-days", "14,7"])
     assert _rows(out)[0]["status"] == "valid"
-    capsys.readouterr()
+    assert "1 chứng thư: 0 đã hết hạn" in capsys.readouterr().out  # the console speaks the report language
 
 
 def test_report_with_the_expiry_section(signing_lab: SigningLab, tmp_path: Path) -> None:

@@ -8,10 +8,18 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from audit.lab.signing_pki import OFFICIALS, GovernmentPki
-from checks.signing.chain import Authority, TrustStore
-from checks.signing.der import tbs_of, tbs_parts
-from checks.signing.facts import CHAIN_ERROR, CHAIN_INVALID, CHAIN_UNCONFIGURED, CHAIN_VALID, ChainResult
+from p06audit.checks.signing.chain import Authority, TrustStore
+from p06audit.checks.signing.der import tbs_of, tbs_parts
+from p06audit.checks.signing.facts import (
+    CHAIN_ERROR,
+    CHAIN_INVALID,
+    CHAIN_UNCONFIGURED,
+    CHAIN_VALID,
+    ChainResult,
+    reason,
+)
+from p06audit.checks.signing.lab_pki import OFFICIALS, GovernmentPki
+from tests.signing.conftest import said
 
 NOW = datetime.now(UTC)
 
@@ -47,7 +55,7 @@ def _store(pki: GovernmentPki, *intermediates: x509.Certificate, **kwargs: objec
 def test_a_leaf_chains_through_its_intermediate(pki: GovernmentPki) -> None:
     result, issuer = _validate(_store(pki, pki.sub.cert), pki.issue(OFFICIALS[0]))
     assert result == ChainResult(
-        CHAIN_VALID, "", ("Public Service Signing CA (lab)", "Government Signing Root CA (lab)")
+        CHAIN_VALID, None, ("Public Service Signing CA (lab)", "Government Signing Root CA (lab)")
     )
     assert issuer == _authority(pki.sub.cert).sha256
 
@@ -55,7 +63,7 @@ def test_a_leaf_chains_through_its_intermediate(pki: GovernmentPki) -> None:
 def test_a_missing_intermediate_is_named(pki: GovernmentPki) -> None:
     result, issuer = _validate(_store(pki), pki.issue(OFFICIALS[0]))
     assert result.status == CHAIN_INVALID and issuer is None
-    assert "'Public Service Signing CA (lab)' is not among the trust anchors" in result.reason
+    assert "'Public Service Signing CA (lab)' is not among the trust anchors" in said(result.reason)
 
 
 def test_an_expired_intermediate_breaks_the_chain(pki: GovernmentPki) -> None:
@@ -63,7 +71,7 @@ def test_an_expired_intermediate_breaks_the_chain(pki: GovernmentPki) -> None:
     leaf = old.issue(OFFICIALS[0], start=timedelta(days=365 * 25 - 10))
     store = TrustStore([_authority(old.root.cert)], [_authority(old.sub.cert)], NOW, configured=True)
     result, issuer = _validate(store, leaf)
-    assert result.status == CHAIN_INVALID and "expired on" in result.reason
+    assert result.status == CHAIN_INVALID and "expired on" in said(result.reason)
     assert issuer is not None  # the CA did sign it: revocation can still be asked
 
 
@@ -71,13 +79,13 @@ def test_a_forged_certificate_with_the_right_issuer_name_fails(pki: GovernmentPk
     impostor = GovernmentPki(NOW)  # same names, other keys
     result, issuer = _validate(_store(pki, pki.sub.cert), impostor.issue(OFFICIALS[0]))
     assert result.status == CHAIN_INVALID and issuer is None
-    assert "signature does not verify" in result.reason
+    assert "signature does not verify" in said(result.reason)
 
 
 def test_an_intermediate_signed_by_another_root_fails(pki: GovernmentPki) -> None:
     other = GovernmentPki(NOW)
     result, _ = _validate(_store(pki, other.sub.cert), other.issue(OFFICIALS[0]))
-    assert result.status == CHAIN_INVALID and "signature does not verify" in result.reason
+    assert result.status == CHAIN_INVALID and "signature does not verify" in said(result.reason)
 
 
 def test_a_sha1_signed_certificate_still_chains(pki: GovernmentPki) -> None:
@@ -93,8 +101,12 @@ def test_without_anchors_or_with_unreadable_ones_nothing_is_claimed(pki: Governm
     result, issuer = _validate(unconfigured, leaf)
     assert result.status == CHAIN_UNCONFIGURED and issuer is not None
     broken = TrustStore(
-        [], [_authority(pki.sub.cert)], NOW, configured=True, anchors_problem="holds no certificate"
+        [],
+        [_authority(pki.sub.cert)],
+        NOW,
+        configured=True,
+        anchors_problem=reason("signing.holds_no_certificate"),
     )
-    assert _validate(broken, leaf)[0] == ChainResult(
-        CHAIN_ERROR, "trust anchors unreadable: holds no certificate"
-    )
+    verdict = _validate(broken, leaf)[0]
+    assert verdict.status == CHAIN_ERROR
+    assert said(verdict.reason) == "trust anchors unreadable: holds no certificate"

@@ -14,14 +14,15 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.lab.signing_pki import OFFICIALS, GovernmentPki, roca_modulus
-from checks.signing.chain import Authority, TrustStore
-from checks.signing.der import DerError, tbs_of, tbs_parts
-from checks.signing.parse import CertificateError, FactsReader
-from checks.signing.policy import load_policy
-from checks.signing.revocation import CrlIndex, judge_ocsp
-from checks.signing.roster import RosterError, parse_roster
-from checks.signing.sources import decode
+from p06audit.checks.signing.chain import Authority, TrustStore
+from p06audit.checks.signing.der import DerError, tbs_of, tbs_parts
+from p06audit.checks.signing.lab_pki import OFFICIALS, GovernmentPki, roca_modulus
+from p06audit.checks.signing.parse import CertificateError, FactsReader
+from p06audit.checks.signing.policy import load_policy
+from p06audit.checks.signing.revocation import CrlIndex, judge_ocsp
+from p06audit.checks.signing.roster import RosterError, parse_roster
+from p06audit.checks.signing.sources import decode
+from tests.signing.conftest import said
 
 pytestmark = pytest.mark.filterwarnings(  # cryptography warns about the odd encodings fuzzing makes
     "ignore::UserWarning", "ignore::cryptography.utils.CryptographyDeprecationWarning"
@@ -54,7 +55,7 @@ STORE = TrustStore(
 def _read_all(name: str, data: bytes) -> None:
     """What a worker does with a file: decode, then facts and chain for every certificate."""
     decoded = decode(name, data, b"pw")
-    assert decoded.error is None or isinstance(decoded.error, str)
+    assert decoded.error is None or said(decoded.error)  # a reason with text that renders
     reader = FactsReader(load_policy().subject_identifiers.oids)
     for cert, der in zip(decoded.certs, decoded.ders, strict=True):
         try:
@@ -131,7 +132,7 @@ def test_crl_and_ocsp_answers(data: bytes) -> None:
         verdict = judge_ocsp(data, facts, issuer, NOW, "http://127.0.5.2/ocsp")
     except (ValueError, DerError):
         return
-    assert verdict.status == "unknown"
+    assert verdict.status == "unknown" and said(verdict.reason)
 
 
 @FUZZ

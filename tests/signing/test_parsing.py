@@ -11,13 +11,13 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from audit.lab.signing_pki import CERTS, OFFICIALS, GovernmentPki
-from audit.model import Severity, Status
-from checks.signing.der import name_attributes, tbs_parts
-from checks.signing.parse import FactsReader, _extensions, _key
-from checks.signing.policy import load_policy
-from checks.signing.scan import PoolSpec, Request, scan
-from checks.signing.sources import find_files, read_file
+from p06audit.checks.signing.der import name_attributes, tbs_parts
+from p06audit.checks.signing.lab_pki import CERTS, OFFICIALS, GovernmentPki
+from p06audit.checks.signing.parse import FactsReader, _extensions, _key
+from p06audit.checks.signing.policy import load_policy
+from p06audit.checks.signing.scan import PoolSpec, Request, scan
+from p06audit.checks.signing.sources import find_files, read_file
+from p06audit.model import Severity, Status
 from tests.signing.conftest import AuditSigning, SigningLab, by_check
 
 OIDS = load_policy().subject_identifiers.oids
@@ -67,8 +67,10 @@ def test_worker_processes_give_what_this_process_gives(signing_lab: SigningLab) 
 
 def test_a_certificate_worker_imports_neither_pydantic_nor_the_inventory() -> None:
     """Each worker process starts while the main one waits: it loads only what reads certificates."""
-    heavy = ("pydantic", "nornir", "audit.inventory", "audit.model")
-    script = f"import sys, checks.signing.worker; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    heavy = ("pydantic", "nornir", "p06audit.inventory", "p06audit.model")
+    script = (
+        f"import sys, p06audit.checks.signing.worker; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

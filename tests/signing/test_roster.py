@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.signing.policy import load_policy
-from checks.signing.roster import RosterError, official_key, parse_roster, read_roster, serial_key
+from p06audit.checks.signing.policy import load_policy
+from p06audit.checks.signing.roster import RosterError, official_key, parse_roster, read_roster, serial_key
+from p06audit.text import english
 
 STATUSES = load_policy().roster_statuses
 
@@ -45,8 +46,8 @@ def test_vietnamese_headers_semicolons_and_excel_bom(tmp_path: Path) -> None:
 def test_rows_that_cannot_be_judged_say_why() -> None:
     text = "official_id,name,unit,position,status\n,Nobody,X,Y,active\nCB09,Someone,X,Y,on leave\n"
     empty_id, unknown = parse_roster(text, STATUSES, "r.csv")
-    assert empty_id.problem == "official_id is empty"
-    assert unknown.status == "" and "on leave" in (unknown.problem or "")
+    assert empty_id.problem is not None and english(empty_id.problem) == "official_id is empty"
+    assert unknown.status == "" and unknown.problem is not None and "on leave" in english(unknown.problem)
 
 
 @pytest.mark.parametrize(

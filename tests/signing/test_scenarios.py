@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from audit.lab.signing_pki import CORRUPT_FILES, CRL_PATH, OCSP_ADDRESS
-from audit.model import Run, Severity, Status
-from tests.signing.conftest import AuditSigning, SigningLab, audit_in, by_check, problems
+from p06audit.checks.signing.lab_pki import CORRUPT_FILES, CRL_PATH, OCSP_ADDRESS
+from p06audit.model import Run, Severity, Status
+from tests.signing.conftest import AuditSigning, SigningLab, by_check, problems
 
 FAIL, WARN, ERROR = "FAIL", "WARN", "ERROR"
 # label → the non-PASS findings of that certificate when audited online with the roster
@@ -55,17 +53,6 @@ EXPECTED_ROWS: dict[str, set[tuple[str, str]]] = {
     "001085000022": {("SIGN-101", FAIL)},  # no certificate at all
     "001085000028": {("SIGN-101", ERROR)},  # status 'on leave' is not a known status
 }
-
-
-@pytest.fixture(scope="module")
-def online(signing_lab: SigningLab, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """One online audit (CDP and OCSP over HTTP, with the roster) shared by the assertions below."""
-    return audit_in(
-        tmp_path_factory.mktemp("online"),
-        sources=[signing_lab.sources],
-        roster=signing_lab.roster,
-        trust_anchors=signing_lab.trust_anchors,
-    )
 
 
 def _cert_problems(run: Run, lab: SigningLab) -> dict[str, set[tuple[str, str]]]:

@@ -11,10 +11,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
-from audit.lab.signing_pki import OFFICIALS, GovernmentPki
-from audit.model import Status
-from checks.signing.sources import decode, find_files, read_file
-from tests.signing.conftest import AuditSigning, by_check
+from p06audit.checks.signing.lab_pki import OFFICIALS, GovernmentPki
+from p06audit.checks.signing.sources import decode, find_files, read_file
+from p06audit.model import Status
+from p06audit.records import RunRecord
+from tests.signing.conftest import AuditSigning, by_check, said
 
 PASSWORD_ENV = "P06_TEST_P12_PASSWORD"
 
@@ -77,7 +78,7 @@ def test_folders_are_walked_recursively_and_other_files_ignored(tmp_path: Path) 
 def test_corrupt_content_is_an_error_with_a_reason(name: str, data: bytes, says: str) -> None:
     decoded = decode(name, data, None)
     assert decoded.error is not None
-    assert says in decoded.error
+    assert says in said(decoded.error)
 
 
 def test_an_unreadable_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -106,7 +107,7 @@ def test_pkcs12_password_comes_from_the_named_environment_variable(
     assert [f.status for f in by_check(run, "SIGN-010")] == [Status.PASS]
     [expiry] = by_check(run, "SIGN-002")
     assert expiry.evidence["serial"] == f"{certs[0].serial_number:X}"
-    assert "s3cret-lab" not in run.model_dump_json()
+    assert "s3cret-lab" not in RunRecord.of(run).model_dump_json()
 
     monkeypatch.setenv(PASSWORD_ENV, "wrong")
     run = audit_signing(sources=[tmp_path / "tokens"], pkcs12_password_env=PASSWORD_ENV)

@@ -1,6 +1,8 @@
 """The SSH lab (real sshd on 127.0.4.x) and helpers to audit it with the real runner.
 
 Every run gets its own state directory, so pins start empty unless a test reuses one on purpose.
+A target that could not be examined at all has one root-cause ERROR (SSH-000, HOST-000), which
+`Audit.finding` returns for every check it blocked, so scenario tests assert per check as before.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from audit.inventory import load_inventory
-from audit.lab import Lab
-from audit.lab.sshd import LAB_SSH_PORT, LabClientKey, SshdServer
-from audit.model import Finding, Run, Status
-from audit.options import RunOptions
-from audit.runner import Runner
+from p06audit.checks.ssh.lab_sshd import LAB_SSH_PORT, LabClientKey, SshdServer
+from p06audit.inventory import load_inventory
+from p06audit.lab import Lab
+from p06audit.model import Finding, Run, Status
+from p06audit.options import RunOptions
+from p06audit.registry import REGISTRY
+from p06audit.runner import Runner
 from tests.conftest import host, site, write_inventory_files
 
 SSH_CHECKS = frozenset(f"SSH-{n:03d}" for n in range(1, 8))
@@ -34,6 +37,12 @@ ADDRESSES = {
     "legacy": "127.0.4.7",
     "v1": "127.0.4.8",
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ssh_families() -> None:
+    """Both families' checks and text, for the rule tests that call rules directly."""
+    REGISTRY.load_plugins(["ssh", "host"])
 
 
 @dataclass
@@ -74,7 +83,12 @@ class Audit:
     run: Run
 
     def finding(self, host_name: str, check_id: str) -> Finding:
-        matches = [f for f in self.run.findings if f.target.host == host_name and f.check_id == check_id]
+        """The check's finding on the host, or the root cause that kept it from running."""
+        matches = [
+            f
+            for f in self.run.findings
+            if f.target.host == host_name and check_id in (f.check_id, *f.blocked)
+        ]
         assert len(matches) == 1, f"{check_id} on {host_name}: {[f.summary for f in matches]}"
         return matches[0]
 

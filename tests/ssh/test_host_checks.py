@@ -18,13 +18,15 @@ from typing import Any
 
 import pytest
 
-from audit.inventory import load_inventory
-from audit.model import Status
-from audit.options import RunOptions
-from audit.runner import Runner
-from checks.host.collect import run_probe
-from checks.host.commands import PROBES
-from checks.ssh.session import login
+from p06audit.checks.host.collect import run_probe
+from p06audit.checks.host.commands import PROBES
+from p06audit.checks.ssh.session import login
+from p06audit.inventory import load_inventory
+from p06audit.model import Status
+from p06audit.options import RunOptions
+from p06audit.records import RunRecord
+from p06audit.runner import Runner
+from p06audit.text import Renderer, english
 from tests.conftest import site, write_inventory_files
 from tests.ssh.conftest import AUTH_CHECKS, TIMEOUT, Audit, AuditFn, SshLab, ssh_host, with_key
 
@@ -156,7 +158,16 @@ def test_failed_login_is_an_error_naming_the_host_and_never_the_secret(
         finding = result.finding("weak-password", check_id)
         assert finding.status is Status.ERROR
         assert "weak-password (127.0.4.2:2222)" in finding.summary and "password rejected" in finding.summary
-    assert secret not in result.run.model_dump_json()
+    [root] = result.run.findings
+    assert (root.check_id, root.family, root.blocked) == ("HOST-000", "host", ("HOST-001", "SSH-008"))
+    assert (
+        english(root.message.params["reason"])
+        == "login to weak-password (127.0.4.2:2222) failed: password rejected"
+    )
+    assert Renderer("vi")(root.message.params["reason"]) == (
+        "Đăng nhập vào weak-password (127.0.4.2:2222) không thành công: mật khẩu bị từ chối"
+    )
+    assert secret not in RunRecord.of(result.run).model_dump_json()
     assert secret not in caplog.text
 
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from audit.model import Status, Target
-from audit.options import RunOptions
-from audit.registry import ObservationIndex, RuleContext
-from checks.host.observations import CommandResult, HostFacts
-from checks.host.rules import (
+from p06audit.checks.host.observations import CommandResult, HostFacts
+from p06audit.checks.host.rules import (
     clock_synchronised,
     firewall_active,
     logs_forwarded,
     security_updates,
     sshd_effective_settings,
 )
+from p06audit.model import Status, Target
+from p06audit.options import RunOptions
+from p06audit.registry import ObservationIndex, RuleContext
+from p06audit.text import Renderer
 from tests.conftest import InventoryFactory, host, site
 
 MISSING = 127
@@ -313,3 +314,39 @@ def test_ssh_008_without_root_asks_for_sudo(ctx: RuleContext) -> None:
     outcome = sshd_effective_settings(facts(denied), ctx)
     assert outcome is not None and outcome.status is Status.ERROR and "sudo -n sshd -T" in outcome.summary
     assert sshd_effective_settings(facts(missing("sshd")), ctx).status is Status.SKIP
+
+
+def test_host_outcomes_render_in_vietnamese(ctx: RuleContext) -> None:
+    vi = Renderer("vi")
+    far = clock_synchronised(facts(missing("timedatectl"), ok("chronyc", CHRONY_FAR), missing("ntpq")), ctx)
+    assert far is not None and vi(far.message) == "Đồng hồ đã được đồng bộ (chronyc) nhưng lệch 2,5 giây."
+    assert far.summary == "Clock synchronised (chronyc) but 2.5 s off."
+    none = clock_synchronised(facts(*NO_CLOCK_TOOLS), ctx)
+    assert none is not None and vi(none.message) == (
+        "Máy chủ không có công cụ nào trong số timedatectl, chronyc, ntpq, nên không đọc được "
+        "trạng thái đồng bộ thời gian theo cách này; hãy kiểm tra thủ công."
+    )
+    updates = security_updates(facts(ok("apt", APT), missing("dnf")), ctx)
+    assert updates is not None and vi(updates.message) == (
+        "Có 2 bản cập nhật bảo mật đang chờ (3 bản cập nhật tất cả, apt)."
+    )
+    assert updates.summary == "2 security updates pending (3 in all, apt)."
+    text = SSHD_T.replace("maxauthtries 4", "maxauthtries 6").replace("loglevel INFO\n", "")
+    sshd = sshd_effective_settings(facts(ok("sshd", text)), ctx)
+    assert sshd is not None and vi(sshd.message) == (
+        "Các thiết lập sshd không đạt chính sách (/etc/ssh/sshd_config): maxauthtries 6, "
+        "loglevel (sshd -T không liệt kê)."
+    )
+    firewall = firewall_active(facts(ok("nft", NFT_OPEN), missing("iptables"), missing("ufw")), ctx)
+    assert firewall is not None and vi(firewall.message) == (
+        "Tường lửa trên máy chủ không hoạt động: nft (0 luật, chính sách chiều vào accept)."
+    )
+    assert firewall.summary == "No active host firewall: nft (0 rules, input policy accept)."
+    denied = CommandResult("apt", 100, "", "E: broken lists")
+    broken = security_updates(facts(denied, missing("dnf")), ctx)
+    assert broken is not None and vi(broken.message) == (
+        "Không liệt kê được các bản cập nhật đang chờ: apt: mã thoát 100: E: broken lists."
+    )
+    assert (broken.evidence or {})["failed"] == [
+        {"probe": "apt", "exit_status": 100, "output": "E: broken lists"}
+    ]

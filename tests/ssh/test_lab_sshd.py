@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.lab.scenarios.ssh import LEGACY_ONLY, WEAK
-from audit.lab.sshd import SSHD, keygen
+from p06audit.checks.ssh.lab import LEGACY_ONLY, WEAK
+from p06audit.checks.ssh.lab_sshd import SSHD, keygen
 
 
 def _sshd_test(tmp_path: Path, option: str, value: str) -> subprocess.CompletedProcess[str]:

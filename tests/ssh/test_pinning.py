@@ -7,7 +7,7 @@ import base64
 import subprocess
 from pathlib import Path
 
-from audit.model import Severity, Status
+from p06audit.model import Severity, Status
 from tests.ssh.conftest import SSH_CHECKS, AuditFn, SshLab, ssh_host, with_key
 
 CHECKS = SSH_CHECKS | {"SSH-008"}

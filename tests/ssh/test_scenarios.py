@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from audit.inventory import load_inventory
-from audit.model import Severity, Status
-from audit.options import RunOptions
-from audit.runner import Runner
-from tests.conftest import site, write_inventory_files
+from p06audit.checks.ssh.lab_sshd import LAB_SSH_PORT
+from p06audit.inventory import load_inventory
+from p06audit.model import Severity, Status
+from p06audit.options import RunOptions
+from p06audit.runner import Runner
+from p06audit.text import Message, Renderer, english
+from tests.conftest import host, site, write_inventory_files
 from tests.ssh.conftest import ADDRESSES, SSH_CHECKS, TIMEOUT, Audit, AuditFn, SshLab, ssh_host
 
 P, W, F, E = Status.PASS, Status.WARN, Status.FAIL, Status.ERROR
@@ -79,7 +81,7 @@ def test_weak_server_evidence_lists_every_offered_algorithm_with_its_verdict(sce
         "hmac-sha2-256": "ok",
     }
     sources = scenario_run.finding("weak", "SSH-004").evidence["sources"]
-    assert "issue4" in sources and "BSI" in sources["bsi"]
+    assert "cis" in sources and "BSI" in sources["bsi"]
 
 
 def test_host_keys_are_read_with_their_sizes(scenario_run: Audit) -> None:
@@ -94,7 +96,8 @@ def test_host_keys_are_read_with_their_sizes(scenario_run: Audit) -> None:
         ("ssh-rsa", 2048, "WARN")
     ]
     assert {a["name"]: a["verdict"] for a in weak.evidence["algorithms"]}["ssh-dss"] == "weak"
-    assert any(note.startswith("ssh-dss: offered") for note in weak.evidence["notes"])
+    notes = [english(Message.from_json(note)) for note in weak.evidence["notes"]]
+    assert any(note.startswith("ssh-dss: offered") for note in notes)
     legacy = scenario_run.finding("legacy", "SSH-005").evidence["keys"]
     assert [(k["type"], k["bits"], k["verdict"]) for k in legacy] == [("ssh-rsa", 1024, "FAIL")]
 
@@ -130,6 +133,57 @@ def test_hostile_ports_end_in_error_with_a_reason(scenario_run: Audit) -> None:
     assert "not an SSH banner" in scenario_run.finding("garbage", "SSH-001").summary
     assert f"no SSH banner within {TIMEOUT:g} s" in scenario_run.finding("silent", "SSH-001").summary
     assert ADDRESSES["silent"] == scenario_run.finding("silent", "SSH-007").target.address
+
+
+def _root_cause(audit: Audit, name: str) -> Any:
+    [root] = [f for f in audit.run.findings if f.target.host == name]
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("silent", f"no SSH banner within {TIMEOUT:g} s"), ("garbage", "not an SSH banner")],
+)
+def test_a_port_that_is_not_ssh_is_one_root_cause_blocking_every_check(
+    scenario_run: Audit, name: str, reason: str
+) -> None:
+    root = _root_cause(scenario_run, name)
+    assert (root.check_id, root.family, root.status) == ("SSH-000", "ssh", Status.ERROR)
+    assert root.blocked == tuple(sorted(SSH_CHECKS))
+    assert root.evidence == {"blocked": sorted(SSH_CHECKS)}
+    assert reason in english(root.message.params["reason"])
+    assert (root.target.address, root.target.port) == (ADDRESSES[name], LAB_SSH_PORT)
+
+
+def test_a_refused_connection_is_one_root_cause_in_both_languages(ssh_lab: SshLab, audit: AuditFn) -> None:
+    closed = host("127.0.4.30", "lab-dc", ["app_server"], ssh={"port": LAB_SSH_PORT})
+    root = _root_cause(audit({"closed": closed}, SSH_CHECKS), "closed")
+    assert (root.check_id, root.blocked) == ("SSH-000", tuple(sorted(SSH_CHECKS)))
+    assert "connection refused (nothing listens on the SSH port)" in root.summary
+    assert Renderer("vi")(root.message) == (
+        "Không kiểm tra được đối tượng này: kết nối bị từ chối "
+        "(không có dịch vụ nào lắng nghe trên cổng SSH). Các kiểm tra không thực hiện được: "
+        "SSH-001, SSH-002, SSH-003, SSH-004, SSH-005, SSH-006, SSH-007."
+    )
+
+
+def test_scenario_findings_read_in_vietnamese(scenario_run: Audit) -> None:
+    vi = Renderer("vi")
+    assert f"không nhận được lời chào SSH trong {TIMEOUT:g} giây" in vi(
+        _root_cause(scenario_run, "silent").message
+    )
+    assert vi(scenario_run.finding("v1", "SSH-001").message) == (
+        "Máy chủ dùng giao thức SSH 1.5, không phải SSH-2 (Cisco-1.25)."
+    )
+    assert vi(scenario_run.finding("weak", "SSH-003").message) == (
+        "Máy chủ đề nghị thuật toán mã hoá yếu: aes128-cbc, aes256-cbc, 3des-cbc."
+    )
+    assert vi(scenario_run.finding("middling", "SSH-006").message) == (
+        "Máy chủ cho phép keyboard-interactive; phương thức này thường hỏi mật khẩu tài khoản qua PAM."
+    )
+    assert vi(scenario_run.finding("hardened", "SSH-007").message).startswith(
+        "Kết nối lần đầu: đã ghim 3 khoá máy chủ vào "
+    )
 
 
 def test_password_auth_is_a_warning_below_security_level_three(ssh_lab: SshLab, audit: AuditFn) -> None:

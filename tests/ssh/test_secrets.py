@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from audit.inventory import SshSpec
-from audit.secrets import Secret, SecretError, env_secret, optional_env_secret
-from checks.ssh.session import resolve_credentials
+from p06audit.checks.ssh.family import SshSpec
+from p06audit.checks.ssh.session import resolve_credentials
+from p06audit.secrets import Secret, SecretError, env_secret, optional_env_secret
+from p06audit.text import Message, Renderer
 from tests.conftest import InventoryFactory, host, site
 
 VALUE = "s3cr3t-Value-9e1"
@@ -47,3 +48,23 @@ def test_credentials_resolve_from_the_environment_and_print_safely(
     assert credentials.key_file == inventory.directory / "keys" / "id_ed25519"
     assert credentials.password is not None and credentials.password.reveal() == VALUE
     assert VALUE not in repr(credentials)
+
+
+def test_a_missing_login_variable_names_the_host_its_use_and_the_variable_in_both_languages(
+    make_inventory: InventoryFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("P06_USER", VALUE)
+    monkeypatch.delenv("P06_UNSET_PASSWORD", raising=False)
+    inventory = make_inventory({"dc": site()}, {"h": host("192.0.2.10", "dc", ["app_server"], ssh={})})
+    spec = SshSpec(username_env="P06_USER", password_env="P06_UNSET_PASSWORD")
+    with pytest.raises(SecretError) as raised:
+        resolve_credentials(spec, inventory, "h")
+    message = raised.value.reason()
+    assert isinstance(message, Message)
+    assert str(raised.value) == (
+        "SSH login to h (password): environment variable P06_UNSET_PASSWORD is not set (or is empty)"
+    )
+    assert Renderer("vi")(message) == (
+        "Đăng nhập SSH vào h (mật khẩu): biến môi trường P06_UNSET_PASSWORD chưa được đặt (hoặc đang rỗng)"
+    )
+    assert VALUE not in f"{raised.value} {message}"

@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from audit.guidance.catalogue import default_catalogue, registry_problems
-from audit.model import Severity, Status, Target
-from audit.options import RunOptions
-from audit.registry import REGISTRY, ObservationIndex, RuleContext
-from checks.host import rules as host_rules
-from checks.ssh.observations import AlgorithmOffer, HostKey, KeyChange, PinCheck, PinState, SshServerInfo
-from checks.ssh.policy import SshPolicy, load_policy
-from checks.ssh.rules import (
+from p06audit.checks.host import rules as host_rules
+from p06audit.checks.ssh.observations import (
+    AlgorithmOffer,
+    HostKey,
+    KeyChange,
+    PinCheck,
+    PinState,
+    SshServerInfo,
+)
+from p06audit.checks.ssh.policy import SshPolicy, load_policy
+from p06audit.checks.ssh.rules import (
     host_key_pinned,
     host_keys_strong,
     no_password_auth,
@@ -25,6 +30,11 @@ from checks.ssh.rules import (
     no_weak_macs,
     protocol_two_only,
 )
+from p06audit.guidance.catalogue import default_catalogue, registry_problems
+from p06audit.model import Severity, Status, Target
+from p06audit.options import RunOptions
+from p06audit.registry import REGISTRY, ObservationIndex, RuleContext
+from p06audit.text import TEXTS, Renderer, say
 from tests.conftest import InventoryFactory, host, site
 
 STRONG = AlgorithmOffer(
@@ -43,15 +53,15 @@ OBS = SshServerInfo(
     protocol="2.0",
     software="OpenSSH_9.6",
     offer=STRONG,
-    offer_note="",
+    offer_note=None,
     host_keys=(ED25519,),
     host_key_notes=(),
     auth_methods=("publickey",),
-    auth_note="",
+    auth_note=None,
     pin=PinCheck(
         PinState.MATCHED, "/state/ssh_known_hosts", "192.0.2.10", matched=("SHA256:ed",), first_seen="t0"
     ),
-    pin_note="",
+    pin_note=None,
 )
 
 
@@ -173,7 +183,10 @@ def test_ssh_006_follows_the_security_level(
     status: Status,
     severity: Severity | None,
 ) -> None:
-    outcome = no_password_auth(replace(OBS, auth_methods=methods, auth_note="x"), _ctx(make_inventory, level))
+    note = say("core.detail", text="x")
+    outcome = no_password_auth(
+        replace(OBS, auth_methods=methods, auth_note=note), _ctx(make_inventory, level)
+    )
     assert (outcome.status, outcome.severity) == (status, severity)
 
 
@@ -188,7 +201,7 @@ def test_ssh_007_changed_key_is_critical_and_names_both_fingerprints(ctx: RuleCo
 
 
 def test_no_offer_means_error_not_pass(ctx: RuleContext) -> None:
-    obs = replace(OBS, offer=None, offer_note="the server speaks SSH protocol 1.5 only")
+    obs = replace(OBS, offer=None, offer_note=say("ssh.protocol_only", protocol="1.5", error="no KEXINIT"))
     for rule in (no_weak_kex, no_weak_ciphers, no_weak_macs, host_keys_strong):
         assert rule(obs, ctx).status is Status.ERROR
 
@@ -202,7 +215,68 @@ def test_every_policy_entry_cites_a_defined_source() -> None:
 
 def test_checks_declare_the_catalogue_controls() -> None:
     assert host_rules.sshd_effective_settings is REGISTRY.checks["SSH-008"].rule
+    assert REGISTRY.checks["SSH-008"].family == "host"
     ids = [f"SSH-{n:03d}" for n in range(1, 9)] + [f"HOST-{n:03d}" for n in range(1, 5)]
-    declared = {i: REGISTRY.checks[i].controls for i in ids}
-    problems = [p for p in registry_problems(default_catalogue(), declared) if p.split(":")[0] in ids]
+    problems = [p for p in registry_problems(default_catalogue(), REGISTRY.checks) if p.split(":")[0] in ids]
     assert problems == []
+    assert all(default_catalogue().controls_for_check(i) for i in ids)
+
+
+KEY = re.compile(r"""\bsay\(\s*["']([A-Za-z0-9_.-]+)["']""")
+
+
+def test_every_message_the_families_can_say_has_text() -> None:
+    """Each key literal said in the ssh and host packages is defined in a checks.yaml (or the
+    engine's messages), in both languages; so is every key a rule picks from a variable."""
+    import p06audit.checks.host as host_package
+    import p06audit.checks.ssh as ssh_package
+
+    sources = [
+        path.read_text()
+        for package in (ssh_package, host_package)
+        for path in Path(package.__file__ or "").parent.glob("*.py")
+    ]
+    keys = {m.group(1) for text in sources for m in KEY.finditer(text)}
+    keys |= {"ssh.key_file_wrong_passphrase", "ssh.key_file_unloadable"}
+    assert len(keys) > 80
+    assert sorted(k for k in keys if k not in TEXTS) == []
+    assert {"ssh.silent", "ssh.refused", "host.probe_exit", "SSH-008.outside_policy"} <= keys
+
+
+def test_outcomes_render_in_vietnamese(ctx: RuleContext) -> None:
+    vi = Renderer("vi")
+    weak = no_weak_kex(replace(OBS, offer=_offer(kex=("diffie-hellman-group1-sha1", "future-kex"))), ctx)
+    assert vi(weak.message) == (
+        "Máy chủ đề nghị thuật toán trao đổi khoá yếu: diffie-hellman-group1-sha1. "
+        "Chưa được chính sách phân loại: future-kex."
+    )
+    assert weak.summary == (
+        "Weak key exchange algorithms offered: diffie-hellman-group1-sha1. "
+        "Not in the policy catalogue: future-kex."
+    )
+    passing = no_weak_ciphers(OBS, ctx)
+    assert vi(passing.message) == "Cả 1 thuật toán mã hoá máy chủ đề nghị đều đáp ứng chính sách."
+    assert passing.summary == "The 1 algorithm offered (ciphers) meets the policy."
+    small = host_keys_strong(replace(OBS, host_keys=(HostKey("ssh-rsa", 2048, "f", "b"),)), ctx)
+    assert vi(small.message) == "Khoá máy chủ nhỏ hơn kích thước khuyến nghị: ssh-rsa 2048 bit."
+    assert vi(no_password_auth(replace(OBS, auth_methods=("publickey", "password")), ctx).message) == (
+        "Máy chủ cho phép xác thực bằng mật khẩu (cấp độ an toàn 3)."
+    )
+    changed = PinCheck(
+        PinState.CHANGED, "/s", "h", changes=(KeyChange("ssh-ed25519", "SHA256:a", "SHA256:b"),)
+    )
+    assert vi(host_key_pinned(replace(OBS, pin=changed), ctx).message) == (
+        "KHOÁ MÁY CHỦ ĐÃ THAY ĐỔI (ssh-ed25519 trước là SHA256:a, nay là SHA256:b). "
+        "Trong lần kiểm tra này không có thông tin xác thực nào được gửi tới máy chủ."
+    )
+    matched = replace(
+        OBS, pin=replace(OBS.pin, first_seen="2026-08-05T07:03:00+00:00", recorded=("SHA256:n",))
+    )
+    outcome = host_key_pinned(matched, ctx)
+    assert (
+        vi(outcome.message)
+        == "Khoá máy chủ khớp với khoá đã ghim từ 14:03 05/08/2026; mới ghi nhận thêm: SHA256:n."
+    )
+    assert (
+        outcome.summary == "Host key matches the pin first seen 5 Aug 2026 14:03; newly recorded: SHA256:n."
+    )

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from audit.inventory import Inventory, load_inventory
-from audit.lab import Lab
-from audit.model import Finding, Run, Status
-from audit.options import RunOptions
-from audit.runner import Runner
+from p06audit.inventory import Inventory, load_inventory
+from p06audit.lab import Lab
+from p06audit.model import Finding, Run, Status
+from p06audit.options import RunOptions
+from p06audit.runner import Runner
 from tests.conftest import host, site, write_inventory_files
 
 TLS_CHECKS = frozenset(f"TLS-{n:03d}" for n in range(1, 16))
@@ -58,6 +58,7 @@ LAB_HOSTS: dict[str, LabHost] = {
     "core-good": LabHost("127.0.1.1", "portal.lab.p06.test"),
     "core-expired": LabHost("127.0.1.2", "expired.lab.p06.test"),
     "core-silent": LabHost("127.0.1.4", None),
+    "core-refused": LabHost("127.0.1.3", None, ("integration",)),  # nothing listens on its 443
 }
 
 
@@ -105,10 +106,16 @@ class TimedRun:
     seconds: float
 
     def statuses(self, host_name: str) -> dict[str, Status]:
-        return {f.check_id: f.status for f in self.findings(host_name)}
+        """Each check's status on the host; a root-cause ERROR answers for every check it blocked."""
+        return {check: f.status for f in self.findings(host_name) for check in f.blocked or (f.check_id,)}
 
     def findings(self, host_name: str) -> list[Finding]:
         return [f for f in self.run.findings if f.target.host == host_name]
+
+    def finding(self, host_name: str, check_id: str) -> Finding:
+        """The finding that answers for `check_id` on the host: its own, or the root cause blocking it."""
+        (found,) = [f for f in self.findings(host_name) if check_id in (f.blocked or (f.check_id,))]
+        return found
 
 
 def timed_run(inventory: Inventory, **options: Any) -> TimedRun:

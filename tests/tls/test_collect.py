@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from audit.inventory import Inventory
-from audit.model import CollectionFailed, Status
-from audit.options import RunOptions
-from audit.registry import REGISTRY, CollectContext
-from checks.tls.collect import collect_tls
-from checks.tls.observations import TlsEndpointObservation
+from p06audit.checks.tls.collect import collect_tls
+from p06audit.checks.tls.observations import TlsEndpointObservation
+from p06audit.inventory import Inventory
+from p06audit.model import CollectionFailed, Status
+from p06audit.options import RunOptions
+from p06audit.registry import REGISTRY, CollectContext
+from p06audit.text import Message, english
 from tests.tls.conftest import TLS_CHECKS, TimedRun, timed_run
 
 HOSTILE = ["tls-silent", "tls-garbage", "core-silent"]
@@ -26,6 +27,7 @@ def test_silent_and_garbage_hosts_are_errors_within_the_timeout(
     result: TimedRun = timed_run(session_inventory(HOSTILE), timeout=timeout)
     for name in HOSTILE:
         assert set(result.statuses(name).values()) == {Status.ERROR}, name
+        assert [f.check_id for f in result.findings(name)] == ["TLS-000"], name
     assert "no TLS answer within 2 s" in result.findings("tls-silent")[0].summary
     assert (
         "not TLS (first bytes: 00ff474152424147450d0a00ff474152)" in result.findings("tls-garbage")[0].summary
@@ -34,7 +36,7 @@ def test_silent_and_garbage_hosts_are_errors_within_the_timeout(
 
 
 def collect(inventory: Inventory, checks: set[str]) -> list[object]:
-    REGISTRY.load_plugins()
+    REGISTRY.load_plugins(["tls"])
     specs = tuple(REGISTRY.checks[c] for c in sorted(checks))
     context = CollectContext(inventory, RunOptions(timeout=3, checks=frozenset(checks)), specs)
     return list(collect_tls(list(inventory.hosts.values()), context))
@@ -72,7 +74,10 @@ def test_refused_port_is_a_collection_failure(
     refused = type(good)("refused", "127.0.1.3", good.site, good.data)
     observations = collect(inventory, {"TLS-003"}) + collect_tls_hosts(inventory, [refused], {"TLS-003"})
     failures = [o for o in observations if isinstance(o, CollectionFailed)]
-    assert [f.reason for f in failures] == ["connection refused on port 443 (no service listening)"]
+    assert [f.reason for f in failures] == [Message("tls.connection_refused", {"port": 443})]
+    assert [english(f.reason) for f in failures if isinstance(f.reason, Message)] == [
+        "connection refused on port 443 (no service listening)"
+    ]
 
 
 def collect_tls_hosts(inventory: Inventory, hosts: list[object], checks: set[str]) -> list[object]:
@@ -103,9 +108,9 @@ def test_lab_anchors_alone_without_the_system_store(
         good.evidence["certificates"][0]["path_to_anchor"][-1]
         == "CN=p06audit Lab Root CA,O=p06audit lab,C=VN"
     )
-    assert all("system store" not in s for s in good.evidence["certificates"][0]["anchor_sources"])
+    assert not any(s["system_store"] for s in good.evidence["certificates"][0]["anchor_sources"])
 
 
 def test_every_tls_check_is_registered() -> None:
-    REGISTRY.load_plugins()
+    REGISTRY.load_plugins(["tls"])
     assert {c for c in REGISTRY.checks if c.startswith("TLS-")} == TLS_CHECKS

@@ -1,15 +1,19 @@
 """Given a lab server with one known weakness, when the TLS family runs, then exactly these statuses.
 
 Every scenario lists the status of every TLS check on its host. The baseline is the good portal;
-each scenario names only what differs from it, and the comparison is on the full set.
+each scenario names only what differs from it, and the comparison is on the full set. A host that
+could not be examined has one root-cause ERROR (TLS-000), which answers for every check it blocked.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from audit.model import Status
-from tests.tls.conftest import TimedRun
+from p06audit.model import Status
+from p06audit.text import Message, Renderer, english
+from tests.tls.conftest import TLS_CHECKS, TimedRun
 
 PASS, FAIL, WARN, ERROR, SKIP = Status.PASS, Status.FAIL, Status.WARN, Status.ERROR, Status.SKIP
 
@@ -45,6 +49,7 @@ SCENARIOS = {
     "core-good": expect(),
     "core-expired": expect(TLS_008=FAIL),
     "core-silent": ALL_ERROR,
+    "core-refused": dict.fromkeys(NO_HSTS_CHECK, ERROR),
 }
 
 
@@ -53,9 +58,8 @@ def test_exact_statuses(lab_run: TimedRun, host_name: str) -> None:
     assert lab_run.statuses(host_name) == SCENARIOS[host_name]
 
 
-def evidence(run: TimedRun, host_name: str, check_id: str) -> dict:  # type: ignore[type-arg]
-    (finding,) = [f for f in run.findings(host_name) if f.check_id == check_id]
-    return finding.evidence
+def evidence(run: TimedRun, host_name: str, check_id: str) -> dict[str, Any]:
+    return run.finding(host_name, check_id).evidence
 
 
 def test_evidence_lets_an_officer_act(lab_run: TimedRun) -> None:
@@ -72,7 +76,9 @@ def test_evidence_lets_an_officer_act(lab_run: TimedRun) -> None:
     (sha1,) = evidence(lab_run, "tls-sha1", "TLS-010")["certificates"]
     assert sha1["signature_hashes"]["CN=sha1.tls.lab.p06.test,O=p06audit lab,C=VN"] == "sha1"
     (missing,) = evidence(lab_run, "tls-no-intermediate", "TLS-006")["certificates"]
-    assert "p06audit Lab Issuing CA" in missing["problem"] and "not sent by the server" in missing["problem"]
+    problem = Message.from_json(missing["problem"])
+    assert "p06audit Lab Issuing CA" in english(problem) and "not sent by the server" in english(problem)
+    assert problem.key == "tls.issuer_not_sent" and "p06audit Lab Issuing CA" in problem.params["issuer"]
     (expiring,) = evidence(lab_run, "tls-expiring", "TLS-008")["certificates"]
     assert 9 <= expiring["days_left"] <= 10 and expiring["warn_days"] == 30
     (wrong,) = evidence(lab_run, "tls-wrong-name", "TLS-007")["certificates"]
@@ -85,13 +91,34 @@ def test_evidence_lets_an_officer_act(lab_run: TimedRun) -> None:
     assert protocols["accepted_protocols"] == ["TLS 1.2", "TLS 1.3"]
 
 
+def reason(run: TimedRun, host_name: str) -> str:
+    """The English reason of the host's single root-cause finding."""
+    (finding,) = run.findings(host_name)
+    said = finding.message.params["reason"]
+    return english(said) if isinstance(said, Message) else str(said)
+
+
 def test_hostile_hosts_say_why(lab_run: TimedRun) -> None:
-    reasons = {
-        name: {f.evidence["reason"] for f in lab_run.findings(name)}
-        for name in ("tls-garbage", "tls-silent", "core-silent")
-    }
-    (garbage,) = reasons["tls-garbage"]
-    assert "data that is not TLS" in garbage
+    assert "data that is not TLS" in reason(lab_run, "tls-garbage")
     for name in ("tls-silent", "core-silent"):
-        (silent,) = reasons[name]
-        assert silent == "accepted TCP but sent no TLS answer within 3 s"
+        assert reason(lab_run, name) == "accepted TCP but sent no TLS answer within 3 s"
+
+
+def test_a_silent_endpoint_is_one_root_cause_not_fifteen_errors(lab_run: TimedRun) -> None:
+    """The silent portal gets one TLS-000 ERROR that names every TLS check it kept from running."""
+    (finding,) = lab_run.findings("tls-silent")
+    assert (finding.check_id, finding.status, finding.family) == ("TLS-000", ERROR, "tls")
+    assert finding.blocked == tuple(sorted(TLS_CHECKS))
+    assert finding.message.key == "core.not_examined"
+    assert finding.message.params["reason"] == Message("tls.silent", {"seconds": 3})
+    assert "sent no TLS answer within 3 s" in finding.summary
+    assert "TLS-001, TLS-002" in finding.summary and "TLS-015" in finding.summary
+    vietnamese = Renderer("vi")(finding.message)
+    assert "không trả lời TLS trong 3 giây" in vietnamese and "TLS-015" in vietnamese
+
+
+def test_a_refused_endpoint_blocks_only_the_checks_that_apply(lab_run: TimedRun) -> None:
+    """An integration host has no HSTS check, so its root cause does not name TLS-011."""
+    (finding,) = lab_run.findings("core-refused")
+    assert finding.check_id == "TLS-000" and finding.blocked == tuple(sorted(TLS_CHECKS - {"TLS-011"}))
+    assert reason(lab_run, "core-refused") == "connection refused on port 443 (no service listening)"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from audit.lab.pki import revocation_extensions
-from audit.lab.servers import BannerListener, LabServer, SilentListener, TlsHttpServer, TlsSettings
+from p06audit.lab.pki import revocation_extensions
+from p06audit.lab.servers import BannerListener, LabServer, SilentListener, TlsHttpServer, TlsSettings
 
 if TYPE_CHECKING:
-    from audit.lab import LabContext
+    from p06audit.lab import LabContext
 
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 

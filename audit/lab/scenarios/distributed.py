@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.lab.servers import BannerListener, LabServer, SilentListener
+from p06audit.lab.servers import BannerListener, LabServer, SilentListener
 
 if TYPE_CHECKING:
-    from audit.lab import LabContext
+    from p06audit.lab import LabContext
 
 SERVICE_PORT = 8080
 GREETING_HOSTS = {

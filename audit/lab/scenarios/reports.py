@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.lab.servers import HttpServer, LabServer, TlsHttpServer, TlsSettings
+from p06audit.lab.servers import HttpServer, LabServer, TlsHttpServer, TlsSettings
 
 if TYPE_CHECKING:
-    from audit.lab import LabContext
+    from p06audit.lab import LabContext
 
 HOSTILE_ADDRESS = "127.0.6.1"
 HOSTILE_NAME = "hostile.lab.p06.test"

@@ -1,7 +1,7 @@
 """Signing scenarios on 127.0.5.x: officials' certificates with one defect each, and their CRL/OCSP.
 
 Writes the test government PKI under `<workdir>/signing/` (sources folder, trust anchors, CRL file,
-roster CSV; see audit/lab/signing_pki.py), then serves the CRL on 127.0.5.1, OCSP on 127.0.5.2
+roster CSV; see checks/signing/lab_pki.py), then serves the CRL on 127.0.5.1, OCSP on 127.0.5.2
 (plus a path answering garbage), and a responder that accepts TCP and never answers on 127.0.5.3.
 127.0.5.4 is deliberately left without a server (connection refused).
 """
@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.lab.revocation_server import RevocationServer
-from audit.lab.servers import LabServer, SilentListener
-from audit.lab.signing_pki import (
+from p06audit.checks.signing.lab_pki import (
     CRL_ADDRESS,
     CRL_PATH,
     OCSP_ADDRESS,
@@ -20,11 +18,13 @@ from audit.lab.signing_pki import (
     GovernmentPki,
     write_signing_lab,
 )
+from p06audit.checks.signing.lab_revocation import RevocationServer
+from p06audit.lab.servers import LabServer, SilentListener
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from audit.lab import LabContext
+    from p06audit.lab import LabContext
 
 SIGNING_DIR = "signing"
 GARBAGE = b"\x30\x03\x0a\x01" + b"not an OCSP response" * 8

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from audit.lab.servers import READ_LIMIT, SocketServerBase, http_response
+from p06audit.lab.servers import READ_LIMIT, SocketServerBase, http_response
 
 MAX_BODY = 65536
 Route = Callable[[bytes], tuple[str, str, bytes]]  # body → (status, content type, payload)

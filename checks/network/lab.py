@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.lab.servers import BannerListener, HttpServer, LabServer, SilentListener
+from p06audit.lab.servers import BannerListener, HttpServer, LabServer, SilentListener
 
 if TYPE_CHECKING:
-    from audit.lab import LabContext
+    from p06audit.lab import LabContext
 
 TELNET_BANNER = b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"
 FTP_BANNER = b"220 (vsFTPd 3.0.3)\r\n"

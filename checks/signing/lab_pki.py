@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from audit.lab.pki import PrivateKey, new_key
+from p06audit.lab.pki import PrivateKey, new_key
 
 CRL_ADDRESS = "127.0.5.1"
 OCSP_ADDRESS = "127.0.5.2"

@@ -1,8 +1,9 @@
-"""The signing-certificate expiry section: counts per window, a month timeline, the table.
+"""The signing family's report section: certificates per expiry window, a month timeline, the table.
 
-Built from SIGN-001/002/003 evidence, whose keys the signing family guarantees: holder, unit,
-issuer, serial, not_before, not_after, days_left, file. Evidence comes from certificate files, so
-every value is treated as untrusted text (the template escapes it; nothing here executes it).
+Built from the findings of the checks tagged `certificate_register` in checks.yaml (SIGN-001/002/003),
+whose evidence keys this family guarantees: holder, unit, issuer, serial, not_before, not_after,
+days_left, file. Evidence comes from certificate files, so every value is untrusted text (the
+template escapes it; nothing here executes it).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from reports.model import ReportFinding
+from p06audit.family import ReportSection, ViewContext
+from p06audit.model import Finding
+from p06audit.registry import REGISTRY
+from p06audit.text import say
 
-EXPIRY_CHECKS = ("SIGN-001", "SIGN-002", "SIGN-003")
+REGISTER_TAG = "certificate_register"
 # (name, first day-left, last day-left); None = unbounded.
 WINDOWS: tuple[tuple[str, int | None, int | None], ...] = (
     ("expired", None, -1),
@@ -101,10 +105,11 @@ def window_of(days_left: int | None) -> str:
     return "unknown"
 
 
-def _certificates(findings: Sequence[ReportFinding], today: date) -> list[SigningCert]:
+def _certificates(findings: Sequence[Finding], today: date) -> list[SigningCert]:
+    register = REGISTRY.tagged(REGISTER_TAG)
     seen: dict[tuple[str, str, str], SigningCert] = {}
     for finding in findings:
-        if finding.check_id not in EXPIRY_CHECKS:
+        if finding.check_id not in register:
             continue
         ev = finding.evidence
         identity = (_text(ev, "issuer"), _text(ev, "serial"), _text(ev, "file"))
@@ -166,8 +171,13 @@ def _bars(certs: Sequence[SigningCert], today: date) -> tuple[tuple[MonthBar, ..
     return tuple(bars), undated
 
 
-def expiry_view(findings: Sequence[ReportFinding], today: date) -> ExpiryView | None:
+def expiry_section(findings: Sequence[Finding], context: ViewContext) -> ReportSection | None:
     """None when the run has no signing-certificate expiry findings (the section is then left out)."""
+    view = expiry_view(findings, context.today)
+    return ReportSection("signing", say("signing.section_heading"), "expiry.html.j2", view) if view else None
+
+
+def expiry_view(findings: Sequence[Finding], today: date) -> ExpiryView | None:
     certs = _certificates(findings, today)
     if not certs:
         return None

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.lab import LabError
-from audit.lab.servers import LabServer, require_loopback
+from p06audit.lab import LabError
+from p06audit.lab.servers import LabServer, require_loopback
 
 SSHD = "/usr/sbin/sshd"
 LAB_SSH_PORT = 2222

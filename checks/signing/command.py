@@ -15,23 +15,27 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audit.bulk import gc_paused
-from audit.commands.run import add_fail_on_argument
-from audit.errors import UsageError
-from audit.inventory import DefaultsData, Inventory, SigningCertsSpec, Site, SiteData, SiteKind
-from audit.model import Finding, Run, Severity, Status
-from audit.options import RunOptions
-from audit.pipeline import exit_code, write_report_dir
-from audit.runner import Runner
+from p06audit.assessment import assess
+from p06audit.commands.run import add_fail_on_argument
+from p06audit.errors import UsageError
+from p06audit.inventory import Inventory, build_inventory
+from p06audit.model import Finding, Run, Severity, Status
+from p06audit.options import RunOptions
+from p06audit.pipeline import write_report_dir
+from p06audit.registry import REGISTRY
+from p06audit.runner import Runner
+from p06audit.text import Lang, Renderer, say
 
 SITE = "certs"
 COMMAND_LINE = Path("<p06audit certs command line>")
 FAMILY = "signing"
-EXPIRY_CHECKS = ("SIGN-001", "SIGN-002", "SIGN-003")
-REVOKED_CHECK = "SIGN-009"
+REGISTER_TAG = "certificate_register"  # the checks with one finding per certificate (SIGN-001/002/003)
+EXPIRED_CHECK, NOT_YET_VALID_CHECK, REVOKED_CHECK = "SIGN-001", "SIGN-003", "SIGN-009"
 EXPIRY_FILE = "expiry.csv"
 EXPIRY_COLUMNS = ("holder", "unit", "issuer", "serial", "not_after", "days_left", "status")
+VALIDITY = ("expired", "expiring", "revoked", "not yet valid", "valid")  # the status column's values
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TABLE_COLUMNS = ("signing.col_check", "signing.col_status", "signing.col_severity", "signing.col_where")
 
 
 def warn_days(text: str) -> tuple[int, ...]:
@@ -82,28 +86,24 @@ def register(subparsers: Any) -> None:
 
 
 def adhoc_inventory(args: argparse.Namespace) -> Inventory:
-    """A one-site inventory holding only the command line's signing_certs section."""
-    try:
-        spec = SigningCertsSpec(
-            sources=tuple(p.resolve() for p in args.sources),
-            roster=args.roster.resolve() if args.roster else None,
-            trust_anchors=args.trust_anchors.resolve() if args.trust_anchors else None,
-            crl_files=tuple(p.resolve() for p in args.crl_files),
-            pkcs12_password_env=args.p12_password_env,
-            warn_days=args.warn_days,
-        )
-    except ValueError as exc:
-        raise UsageError(f"invalid option: {exc}") from None
-    site = SiteData(
-        kind=SiteKind.PROVINCIAL_DC,
-        province="-",
-        security_level=3,
-        signing_certs=spec,
-        description="p06audit certs",
-    )
-    # Paths are absolute already; the directory names the command line (no waivers file to read).
-    defaults = DefaultsData(use_system_trust_store=False)
-    return Inventory(COMMAND_LINE, SITE, {SITE: Site(SITE, site)}, {}, defaults)
+    """A one-site inventory holding only the command line's signing_certs section. Paths are
+    absolute already; the directory names the command line (there is no waivers file to read)."""
+    signing_certs = {
+        "sources": tuple(p.resolve() for p in args.sources),
+        "roster": args.roster.resolve() if args.roster else None,
+        "trust_anchors": args.trust_anchors.resolve() if args.trust_anchors else None,
+        "crl_files": tuple(p.resolve() for p in args.crl_files),
+        "pkcs12_password_env": args.p12_password_env,
+        "warn_days": args.warn_days,
+    }
+    site = {
+        "kind": "provincial_dc",
+        "province": "-",
+        "security_level": 3,
+        "signing_certs": signing_certs,
+        "description": "p06audit certs",
+    }
+    return build_inventory(SITE, COMMAND_LINE, sites={SITE: site}, defaults={"use_system_trust_store": False})
 
 
 def audit_certificates(args: argparse.Namespace) -> Run:
@@ -120,6 +120,7 @@ HOLDER, DAYS_LEFT, STATUS = (EXPIRY_COLUMNS.index(c) for c in ("holder", "days_l
 def expiry_rows(run: Run) -> list[ExpiryRow]:
     """One row per certificate, soonest expiry first; a revoked certificate says so. Rows are
     tuples in EXPIRY_COLUMNS order: 100,000 of them are built, sorted and written at once."""
+    register = REGISTRY.tagged(REGISTER_TAG)
     revoked = {
         (f.target.site, f.target.resource)
         for f in run.findings
@@ -127,7 +128,7 @@ def expiry_rows(run: Run) -> list[ExpiryRow]:
     }
     rows: list[ExpiryRow] = []
     for finding in run.findings:
-        if finding.check_id not in EXPIRY_CHECKS:
+        if finding.check_id not in register:
             continue
         ev = finding.evidence
         where = (finding.target.site, finding.target.resource)
@@ -140,9 +141,9 @@ def expiry_rows(run: Run) -> list[ExpiryRow]:
 
 
 def _validity(finding: Finding) -> str:
-    if finding.check_id == "SIGN-001":
+    if finding.check_id == EXPIRED_CHECK:
         return "expired"
-    if finding.check_id == "SIGN-003":
+    if finding.check_id == NOT_YET_VALID_CHECK:
         return "not yet valid"
     return "expiring" if finding.status is Status.WARN else "valid"
 
@@ -170,27 +171,42 @@ def write_expiry_csv(rows: list[ExpiryRow], path: Path) -> Path:
     return path
 
 
-def print_summary(run: Run, rows: list[ExpiryRow], limit: int, console: Console) -> None:
+def print_summary(run: Run, rows: list[ExpiryRow], limit: int, render: Renderer, console: Console) -> None:
     counts = Counter(r[STATUS] for r in rows)
+    expired, expiring, revoked, not_yet_valid, valid = (counts[s] for s in VALIDITY)
     console.print(
-        f"{len(rows)} certificates: "
-        + ", ".join(f"{counts[s]} {s}" for s in ("expired", "expiring", "revoked", "not yet valid", "valid")),
+        render(
+            say(
+                "signing.certs_counted",
+                count=len(rows),
+                expired=expired,
+                expiring=expiring,
+                revoked=revoked,
+                not_yet_valid=not_yet_valid,
+                valid=valid,
+            )
+        ),
         highlight=False,
     )
     problems = sorted(
         (f for f in run.findings if f.status not in (Status.PASS, Status.SKIP)),
         key=lambda f: (-f.severity.rank, f.check_id, f.target.key),
     )
-    table = Table(title=f"{len(problems)} problems" + (f" (first {limit})" if len(problems) > limit else ""))
-    for column in ("check", "status", "severity", "where", "summary"):
-        table.add_column(column, overflow="fold")
+    title = (
+        say("signing.certs_problems_first", count=len(problems), limit=limit)
+        if len(problems) > limit
+        else say("signing.certs_problems", count=len(problems))
+    )
+    table = Table(title=render(title))
+    for column in (*TABLE_COLUMNS, "signing.col_summary"):
+        table.add_column(render(say(column)), overflow="fold")
     for finding in problems[:limit]:
         table.add_row(
             finding.check_id,
             finding.status.value,
             finding.severity.value,
             _short(finding.target.resource or finding.target.site),
-            finding.summary,
+            render(finding.message),
         )
     console.print(table)
 
@@ -201,19 +217,17 @@ def _short(resource: str) -> str:
 
 
 def run_certs(args: argparse.Namespace) -> int:
-    with gc_paused():  # a batch of 100,000s of records, all kept to the end
-        return _run_certs(args)
-
-
-def _run_certs(args: argparse.Namespace) -> int:
     console = Console()
+    lang: Lang = "en" if args.lang == "en" else "vi"
+    render = Renderer(lang)
     run = audit_certificates(args)
     rows = expiry_rows(run)
-    print_summary(run, rows, args.limit, console)
+    print_summary(run, rows, args.limit, render, console)
     csv_path = write_expiry_csv(rows, args.out / EXPIRY_FILE)
-    console.print(f"expiry list: {csv_path}", highlight=False)
+    console.print(render(say("signing.certs_expiry_list", path=str(csv_path))), highlight=False)
+    assessment = assess(run, fail_on=Severity(args.fail_on), language=lang)
     if args.report:
-        result = write_report_dir(run, args.out, ("json", "html"), args.lang)
+        result = write_report_dir(assessment, args.out, ("json", "html"), lang)
         for name, path in result.files.items():
             console.print(f"{name}: {path}", highlight=False)
-    return exit_code(run, Severity(args.fail_on))
+    return assessment.verdict.code

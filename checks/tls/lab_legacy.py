@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tlslite.api import HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
 
-from audit.lab.servers import SocketServerBase, http_response, read_http_request
+from p06audit.lab.servers import SocketServerBase, http_response, read_http_request
 
 TLS_VERSIONS = {"SSLv3": (3, 0), "TLSv1.0": (3, 1), "TLSv1.1": (3, 2), "TLSv1.2": (3, 3), "TLSv1.3": (3, 4)}
 

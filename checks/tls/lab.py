@@ -18,7 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dh
 
-from audit.lab.pki import (
+from p06audit.checks.tls.lab_legacy import LegacyTlsHttpServer, LegacyTlsSettings
+from p06audit.lab.pki import (
     CRL_URL,
     OCSP_URL,
     Authority,
@@ -28,12 +29,11 @@ from audit.lab.pki import (
     revocation_extensions,
     write_pem,
 )
-from audit.lab.servers import GarbageListener, LabServer, SilentListener, TlsHttpServer, TlsSettings
-from audit.lab.tls_legacy import LegacyTlsHttpServer, LegacyTlsSettings
+from p06audit.lab.servers import GarbageListener, LabServer, SilentListener, TlsHttpServer, TlsSettings
 
 if TYPE_CHECKING:
-    from audit.lab import LabContext
-    from audit.lab.pki import LabPki
+    from p06audit.lab import LabContext
+    from p06audit.lab.pki import LabPki
 
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 PORT = 443

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from audit.lab.servers import BannerListener, GarbageListener, LabServer, SilentListener
-from audit.lab.sshd import HARDENED, LAB_SSH_PORT, SshdServer
+from p06audit.checks.ssh.lab_sshd import HARDENED, LAB_SSH_PORT, SshdServer
+from p06audit.lab.servers import BannerListener, GarbageListener, LabServer, SilentListener
 
 if TYPE_CHECKING:
-    from audit.lab import LabContext
+    from p06audit.lab import LabContext
 
 WEAK = {
     "HostKeyAlgorithms": "ssh-rsa,rsa-sha2-512,rsa-sha2-256,ssh-dss",
