@@ -47,7 +47,7 @@ def signing_of(site: Site) -> SigningCertsSpec | None:
 FAMILY = Family(
     name="signing",
     package="p06audit.checks.signing",
-    modules=("p06audit.checks.signing.collect", "p06audit.checks.signing.rules"),
+    modules=("p06audit.checks.signing.sites", "p06audit.checks.signing.rules"),
     site_fields=SigningSite,
     lab="p06audit.checks.signing.lab",
     views=("p06audit.checks.signing.views:expiry_section",),

@@ -1,4 +1,4 @@
-"""The signing family's collection (registered in collect.py): every site's `signing_certs` in one pass.
+"""The signing family's collector: every site's `signing_certs` in one pass.
 
 Per site: find the files, read the trust anchors and local CRLs, parse and chain-validate every
 certificate (scan.py, over several processes when large), drop duplicates, establish revocation
@@ -30,7 +30,7 @@ from p06audit.checks.signing.scan import Leaf, PoolSpec, Request, ScanError, Sca
 from p06audit.checks.signing.sources import find_files, read_file
 from p06audit.inventory import Host, Inventory
 from p06audit.model import CollectionFailed, Observation, Target
-from p06audit.registry import CollectContext, describe_error
+from p06audit.registry import CollectContext, collects, describe_error
 from p06audit.secrets import SecretError, env_secret
 from p06audit.text import Message, say
 
@@ -42,6 +42,7 @@ REVOCATION_CHECKS = ("SIGN-009", *ROSTER_CHECKS)  # roster checks count only unr
 NOT_SELECTED = RevocationResult(REVOCATION_NOT_CHECKED, reason("signing.revocation_not_selected"))
 
 
+@collects(*PRODUCES)
 def collect_signing(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
     """Hosts are not used: signing certificates belong to sites (inventory `signing_certs`)."""
     policy = load_policy()

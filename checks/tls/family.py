@@ -42,7 +42,7 @@ def declared_endpoints(data: HostCore) -> Mapping[int, str]:
 FAMILY = Family(
     name="tls",
     package="p06audit.checks.tls",
-    modules=("p06audit.checks.tls.collect", "p06audit.checks.tls.rules"),
+    modules=("p06audit.checks.tls.sslyze_scan", "p06audit.checks.tls.rules"),
     host_fields=TlsHost,
     defaults_fields=TlsDefaults,
     needs={"tls": has_tls},

@@ -1,4 +1,4 @@
-"""The TLS scan behind the collector (collect.py): a probe per endpoint, then ONE sslyze Scanner.
+"""The TLS family's collector: a probe per endpoint, then ONE sslyze Scanner.
 
 Only the scan commands that the selected checks applying to a host need are queued for its
 endpoints. Concurrency is bounded twice, as sslyze recommends: connections per server and servers
@@ -31,7 +31,7 @@ from p06audit.checks.tls.probe import probe
 from p06audit.checks.tls.sslyze_results import PART_NAMES, PROTOCOL_COMMANDS, WEAKNESS_COMMANDS, TrustAnchors
 from p06audit.inventory import Host, Inventory
 from p06audit.model import CollectionFailed, Observation, Target
-from p06audit.registry import CheckSpec, CollectContext
+from p06audit.registry import CheckSpec, CollectContext, collects
 from p06audit.runner import host_target
 from p06audit.text import Message, say
 
@@ -199,6 +199,7 @@ def _probe_all(endpoints: Sequence[Endpoint], timeout: float) -> list[Message | 
         return list(pool.map(lambda e: probe(e.host.address, e.port, e.sni, timeout), endpoints))
 
 
+@collects(TlsEndpointObservation)
 def collect_tls(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]:
     """Probe every endpoint, scan the ones that answer TLS with one Scanner, and describe the rest."""
     endpoints = endpoints_of(hosts, ctx)

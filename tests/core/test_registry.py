@@ -147,7 +147,7 @@ def test_loading_chosen_families_imports_nothing_else() -> None:
         from p06audit.registry import REGISTRY
         REGISTRY.load_plugins({"ssh"})
         print(sorted({c.family for c in REGISTRY.checks.values()}), "sslyze" in sys.modules,
-              "p06audit.checks.signing.collect" in sys.modules, "p06audit.checks.tls.rules" in sys.modules)
+              "p06audit.checks.signing.sites" in sys.modules, "p06audit.checks.tls.rules" in sys.modules)
         """
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from p06audit.checks.tls.collect import collect_tls
 from p06audit.checks.tls.observations import TlsEndpointObservation
+from p06audit.checks.tls.sslyze_scan import collect_tls
 from p06audit.inventory import Inventory
 from p06audit.model import CollectionFailed, Status
 from p06audit.options import RunOptions
