@@ -94,6 +94,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FORMAT",
         help="leave this format out (repeatable; e.g. --skip-format sarif --skip-format prom)",
     )
+    parser.add_argument(
+        "--prom-textfile",
+        type=Path,
+        metavar="FILE",
+        help="also write p06audit.prom here, atomically (into node_exporter's textfile directory)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--db", metavar="URL", help="history database URL or SQLite file (default: state dir)"
@@ -212,12 +218,23 @@ def print_summary(result: AuditResult) -> None:
         console.print(f"{name}: {path}", highlight=False)
 
 
+def export_textfile(result: AuditResult, target: Path | None) -> None:
+    """The run's metrics where node_exporter reads them, replaced in one rename (it never reads half)."""
+    from p06audit.reports import OUTPUTS
+    from p06audit.reports.atomic import write_atomic
+
+    written = result.files.get(OUTPUTS["prom"][0])
+    if target is not None and written is not None:
+        write_atomic(target, written.read_bytes())
+
+
 def run_command(args: argparse.Namespace) -> int:
     from p06audit.history import (
         HistoryError,
     )  # SQLAlchemy: imported when a run needs it, not by every command
 
     result = audit_inventory(args, args.inventory)
+    export_textfile(result, args.prom_textfile)
     if getattr(args, "verbosity", 0) >= 0:
         print_summary(result)
     if result.history_error:

@@ -84,6 +84,9 @@ def test_every_output_is_written_beside_report_json_readable_by_owner_and_group_
 
 
 def test_the_same_with_allow_errors_exits_0(tmp_path: Path) -> None:
-    done, report = cron_run(tmp_path / "allowed", "--allow-errors")
+    textfile = tmp_path / "node-exporter" / "p06audit.prom"
+    done, report = cron_run(tmp_path / "allowed", "--allow-errors", "--prom-textfile", str(textfile))
     assert done.returncode == 0, done.stdout + done.stderr
     assert report["verdict"]["allow_errors"] is True
+    assert textfile.read_bytes() == (report["path"].parent / "p06audit.prom").read_bytes()
+    assert 'p06audit_run_exit_code{inventory="inventory"} 0.0' in textfile.read_text()
