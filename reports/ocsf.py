@@ -9,6 +9,7 @@ field for (guidance controls, the waiver, "new since the previous run") under `u
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -56,10 +57,39 @@ def _resource(finding: ReportFinding) -> dict[str, Any]:
     return resource
 
 
-def _event(doc: ReportDocument, finding: ReportFinding) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _RunPart:
+    """What every event of one run shares, worked out once (a run may hold 100,000 findings)."""
+
+    time: int
+    time_dt: str
+    metadata: dict[str, Any]
+    unmapped: dict[str, Any]
+
+    @classmethod
+    def of(cls, doc: ReportDocument) -> _RunPart:
+        product = {
+            "name": "p06audit",
+            "uid": "p06audit",
+            "vendor_name": "p06audit",
+            "version": doc.run.tool_version,
+        }
+        return cls(
+            _ms(doc.run.finished),
+            doc.run.finished.isoformat(),
+            {
+                "product": product,
+                "profiles": ["datetime"],
+                "version": OCSF_VERSION,
+                "correlation_uid": doc.run.id,
+            },
+            {"run_id": doc.run.id, "inventory": doc.run.inventory, "legal_basis": doc.compliance.legal_basis},
+        )
+
+
+def _event(run: _RunPart, finding: ReportFinding) -> dict[str, Any]:
     severity_id, severity = SEVERITY_IDS[finding.severity]
     waived = finding.waiver is not None
-    finished = doc.run.finished
     event: dict[str, Any] = {
         "activity_id": ACTIVITY_CREATE,
         "activity_name": "Create",
@@ -69,8 +99,8 @@ def _event(doc: ReportDocument, finding: ReportFinding) -> dict[str, Any]:
         "class_name": "Detection Finding",
         "type_uid": TYPE_CREATE,
         "type_name": "Detection Finding: Create",
-        "time": _ms(finished),
-        "time_dt": finished.isoformat(),
+        "time": run.time,
+        "time_dt": run.time_dt,
         "message": finding.summary,
         "severity_id": severity_id,
         "severity": severity,
@@ -83,27 +113,14 @@ def _event(doc: ReportDocument, finding: ReportFinding) -> dict[str, Any]:
             "title": finding.title,
             "desc": finding.summary,
             "types": [finding.family],
-            "created_time": _ms(finished),
-            "created_time_dt": finished.isoformat(),
+            "created_time": run.time,
+            "created_time_dt": run.time_dt,
         },
         "resources": [_resource(finding)],
         "remediation": {"desc": finding.remediation},
-        "metadata": {
-            "event_code": finding.check_id,
-            "product": {
-                "name": "p06audit",
-                "uid": "p06audit",
-                "vendor_name": "p06audit",
-                "version": doc.run.tool_version,
-            },
-            "profiles": ["datetime"],
-            "version": OCSF_VERSION,
-            "correlation_uid": doc.run.id,
-        },
+        "metadata": {"event_code": finding.check_id, **run.metadata},
         "unmapped": {
-            "run_id": doc.run.id,
-            "inventory": doc.run.inventory,
-            "legal_basis": doc.compliance.legal_basis,
+            **run.unmapped,
             "controls": list(finding.controls),
             "new": finding.new,
             "waiver": finding.waiver.model_dump(mode="json") if waived and finding.waiver else None,
@@ -113,5 +130,6 @@ def _event(doc: ReportDocument, finding: ReportFinding) -> dict[str, Any]:
 
 
 def render_ocsf(doc: ReportDocument) -> bytes:
-    events = [_event(doc, f) for f in doc.findings]
-    return (json.dumps(events, ensure_ascii=False, indent=1, default=str) + "\n").encode("utf-8")
+    run = _RunPart.of(doc)
+    events = [_event(run, f) for f in doc.findings]
+    return (json.dumps(events, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")

@@ -163,4 +163,6 @@ def render_sarif(doc: ReportDocument, catalogue: Catalogue) -> bytes:
             }
         ],
     }
-    return (json.dumps(document, ensure_ascii=False, indent=1, default=str) + "\n").encode("utf-8")
+    return (json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode(
+        "utf-8"
+    )
