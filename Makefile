@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := nmap openssh-server openssl ssh-audit testssl.sh chromium fonts-noto-core redis-server postgresql systemd
+APT_PACKAGES := nmap openssh-server openssl ssh-audit testssl.sh chromium fonts-noto-core redis-server postgresql systemd zsh
 STAMP := $(VENV)/.installed
 
 .PHONY: help setup system-packages demo test lint bench clean

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from p06audit.exitcodes import EXIT_FINDINGS, EXIT_NOT_EXAMINED, EXIT_OK
 from p06audit.guidance.catalogue import Catalogue, default_catalogue
 from p06audit.guidance.compliance import ComplianceReport, evaluate
 from p06audit.model import Finding, Run, Severity, Status, Target
@@ -21,8 +22,7 @@ from p06audit.text import DEFAULT_TIMEZONE, Lang, Message, say
 from p06audit.waivers import Waiver, WaiverSet
 
 PROBLEMS = frozenset({Status.FAIL, Status.WARN, Status.ERROR})
-EXIT_OK = 0
-EXIT_FINDINGS = 1
+WARN_WORD = "warn"
 Trend = Mapping[str, Sequence[tuple[str, float]]]
 
 
@@ -65,9 +65,39 @@ class RootCause:
 
 
 @dataclass(frozen=True)
+class ExitPolicy:
+    """What makes a run exit non-zero: an unwaived FAIL at or above `fail_on` (and a WARN there too
+    when `warn`); a target that could not be examined, unless `allow_errors`."""
+
+    fail_on: Severity = Severity.HIGH
+    warn: bool = False
+    allow_errors: bool = False
+
+    @classmethod
+    def parse_fail_on(cls, text: str) -> tuple[Severity, bool]:
+        """`high`, `high,warn` or `warn` (= `high,warn`) as (severity, warn); ValueError names the
+        words it accepts."""
+        words = [w.strip().lower() for w in text.split(",") if w.strip()]
+        severities = [w for w in words if w in Severity.__members__.values()]
+        unknown = [w for w in words if w != WARN_WORD and w not in severities]
+        if unknown or len(severities) > 1 or not words:
+            allowed = ", ".join(s.value for s in Severity)
+            raise ValueError(
+                f"'{text}' is not a severity: give one of {allowed}, optionally followed by ',warn'"
+            )
+        return (Severity(severities[0]) if severities else Severity.HIGH), WARN_WORD in words
+
+    def describe(self) -> str:
+        """The policy as --fail-on spells it."""
+        return f"{self.fail_on.value},{WARN_WORD}" if self.warn else self.fail_on.value
+
+
+@dataclass(frozen=True)
 class Verdict:
     code: int
     reason: Message
+    failing: int = 0
+    not_examined: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,7 +117,7 @@ class Assessment:
     legal_basis: str
     timezone: str
     language: Lang
-    fail_on: Severity
+    policy: ExitPolicy
     waivers: WaiverResult
     compliance: ComplianceReport
     root_causes: tuple[RootCause, ...]
@@ -98,6 +128,10 @@ class Assessment:
     @property
     def findings(self) -> list[Finding]:
         return self.run.findings
+
+    @property
+    def fail_on(self) -> Severity:
+        return self.policy.fail_on
 
     def waiver_of(self, index: int) -> Waiver | None:
         return self.waivers.waived.get(index)
@@ -159,16 +193,46 @@ def root_causes(findings: Sequence[Finding], waived: Mapping[int, Waiver]) -> tu
     return tuple(causes)
 
 
-def verdict(findings: Sequence[Finding], waived: Mapping[int, Waiver], fail_on: Severity) -> Verdict:
-    """Exit 1 when an unwaived FAIL at or above `fail_on` remains, else 0."""
+def not_examined(findings: Sequence[Finding], waived: Mapping[int, Waiver]) -> int:
+    """Unwaived root-cause ERRORs: targets a family could not examine at all."""
+    return sum(
+        1 for i, f in enumerate(findings) if f.blocked and f.status is Status.ERROR and i not in waived
+    )
+
+
+def verdict(
+    findings: Sequence[Finding],
+    waived: Mapping[int, Waiver],
+    policy: ExitPolicy,
+    run_errors: Sequence[Message] = (),
+) -> Verdict:
+    """Exit 1 when an unwaived FAIL (or with `warn` a WARN) at or above `fail_on` remains; else 5
+    when a target could not be examined or part of the run failed (`run_errors`), unless the policy
+    allows errors; else 0. The reason names both when both are true."""
+    statuses = {Status.FAIL, Status.WARN} if policy.warn else {Status.FAIL}
     failing = sum(
         1
         for i, f in enumerate(findings)
-        if f.status is Status.FAIL and f.severity.at_least(fail_on) and i not in waived
+        if f.status in statuses and f.severity.at_least(policy.fail_on) and i not in waived
     )
+    missed = not_examined(findings, waived)
+    what = say("core.verdict_what_warn" if policy.warn else "core.verdict_what_fail")
+    reasons = []
     if failing:
-        return Verdict(EXIT_FINDINGS, say("core.verdict_failing", count=failing, severity=fail_on.value))
-    return Verdict(EXIT_OK, say("core.verdict_clean", severity=fail_on.value))
+        reasons.append(say("core.verdict_failing", count=failing, what=what, severity=policy.fail_on.value))
+    if missed or run_errors:
+        key = "core.verdict_errors_allowed" if policy.allow_errors else "core.verdict_not_examined"
+        reasons.append(say(key, count=missed, errors=len(run_errors)))
+    if failing:
+        code = EXIT_FINDINGS
+    elif (missed or run_errors) and not policy.allow_errors:
+        code = EXIT_NOT_EXAMINED
+    else:
+        code = EXIT_OK
+    if not failing:
+        reasons.insert(0, say("core.verdict_clean", what=what, severity=policy.fail_on.value))
+    reason = reasons[0] if len(reasons) == 1 else say("core.verdict_and", first=reasons[0], second=reasons[1])
+    return Verdict(code, reason, failing, missed)
 
 
 def assess(
@@ -179,7 +243,7 @@ def assess(
     waiver_error: str | None = None,
     timezone: str = DEFAULT_TIMEZONE,
     language: Lang = "vi",
-    fail_on: Severity = Severity.HIGH,
+    policy: ExitPolicy | None = None,
     previous: Run | None = None,
     comparison: Comparison | None = None,
     trend: Trend | None = None,
@@ -189,6 +253,7 @@ def assess(
     `comparison` is a recorded comparison with the previous run (a re-render has no previous Run);
     `trend` holds the earlier points of each site, this run's point is added."""
     chosen = catalogue or default_catalogue()
+    exit_policy = policy or ExitPolicy()
     basis = chosen.basis(legal_basis).id
     waiver_set = waivers or WaiverSet()
     applied = waiver_set.apply(run.findings, local_day(run, timezone))
@@ -198,11 +263,11 @@ def assess(
         legal_basis=basis,
         timezone=timezone,
         language=language,
-        fail_on=fail_on,
+        policy=exit_policy,
         waivers=WaiverResult(waiver_set, applied.waived, applied.expired, applied.unused, waiver_error),
         compliance=compliance,
         root_causes=root_causes(run.findings, applied.waived),
-        verdict=verdict(run.findings, applied.waived, fail_on),
+        verdict=verdict(run.findings, applied.waived, exit_policy, run.errors),
         previous=comparison or compare(run, previous),
         trend=_with_this_run(run.id, compliance, trend or {}),
     )

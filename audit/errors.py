@@ -6,13 +6,19 @@ and a finding that quotes the error shows it in the report's language.
 
 from __future__ import annotations
 
-from p06audit.text import Message, english
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from p06audit.exitcodes import EXIT_INTERNAL, EXIT_LOCKED, EXIT_USAGE
+from p06audit.text import Message, english, say
+
+Render = Callable[[Message], str]
 
 
 class AuditError(Exception):
     """Base of every error the tool reports on purpose."""
 
-    exit_code = 3
+    exit_code = EXIT_INTERNAL
 
     def __init__(self, text: str | Message = "", *args: object) -> None:
         self.message = text if isinstance(text, Message) else None
@@ -26,20 +32,71 @@ class AuditError(Exception):
 class UsageError(AuditError):
     """A command line or configuration that cannot be honoured."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a file: where it is, which field, what is wrong and what to do about it."""
+
+    path: str
+    line: int | None
+    field: str | None
+    what: Message | str
+    todo: Message | str | None = None
+
+    def said(self, render: Render = english) -> str:
+        """`file:line: field 'x': what is wrong — what to do`."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        named = f" field '{self.field}':" if self.field else ""
+        text = _text(self.what, render)
+        if self.todo is not None:
+            text += f" — {_text(self.todo, render)}"
+        return f"{where}:{named} {text}"
+
+
+def _text(value: Message | str, render: Render) -> str:
+    return render(value) if isinstance(value, Message) else value
 
 
 class ConfigFileError(UsageError):
-    """A YAML file (inventory, waivers, notify) that is unreadable or invalid: names file, line, field."""
+    """A YAML file (inventory, waivers, notify) that is unreadable or invalid: names file, line, field.
 
-    def __init__(self, path: str, line: int | None, field: str | None, problem: str) -> None:
+    It may hold every problem of a validation pass (`problems`); `path`, `line`, `field` and
+    `problem` are the first one's."""
+
+    def __init__(
+        self,
+        path: str,
+        line: int | None,
+        field: str | None,
+        problem: str | Message,
+        todo: str | Message | None = None,
+        *,
+        more: Sequence[Problem] = (),
+        left_out: int = 0,
+    ) -> None:
+        self.problems = (Problem(path, line, field, problem, todo), *more)
+        self.left_out = left_out
         self.path = path
         self.line = line
         self.field = field
-        self.problem = problem
-        where = f"{path}:{line}" if line else path
-        what = f" field '{field}':" if field else ""
-        super().__init__(f"{where}:{what} {problem}")
+        self.problem = _text(problem, english)
+        super().__init__(self.said())
+
+    @classmethod
+    def of(cls, problems: Sequence[Problem], left_out: int = 0) -> ConfigFileError:
+        first = problems[0]
+        return cls(
+            first.path, first.line, first.field, first.what, first.todo, more=problems[1:], left_out=left_out
+        )
+
+    def said(self, render: Render = english) -> str:
+        """Every problem on its own line, in the language `render` speaks."""
+        lines = [p.said(render) for p in self.problems]
+        if self.left_out:
+            lines.append(render(say("core.problems_left_out", count=self.left_out)))
+        return "\n".join(lines)
 
 
 class InventoryError(ConfigFileError):
@@ -53,7 +110,7 @@ class ScopeError(UsageError):
 class MissingToolError(AuditError):
     """A system program the audit needs is not installed."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class RegistryError(AuditError):
@@ -63,10 +120,10 @@ class RegistryError(AuditError):
 class CheckDataError(ConfigFileError):
     """A family's data file (checks.yaml, policy.yaml) that is invalid: the installation is broken."""
 
-    exit_code = 3
+    exit_code = EXIT_INTERNAL
 
 
 class RunLockedError(AuditError):
     """Another audit run holds the lock of this state directory."""
 
-    exit_code = 4
+    exit_code = EXIT_LOCKED

@@ -21,11 +21,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
-from p06audit.errors import InventoryError, UsageError
+from p06audit.errors import InventoryError, Problem, UsageError
 from p06audit.family import Family, Section
 from p06audit.guidance.catalogue import default_catalogue
 from p06audit.registry import REGISTRY
-from p06audit.text import DEFAULT_TIMEZONE
+from p06audit.scope import wide_scope_problems
+from p06audit.text import DEFAULT_TIMEZONE, say
+from p06audit.validation import MessageError, Problems
 from p06audit.yamlfile import line_of, read_yaml, validate_node
 
 DEFAULTS_FILE = "defaults.yaml"
@@ -104,7 +106,7 @@ class DefaultsCore(Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (an IANA name such as Asia/Ho_Chi_Minh)") from None
+            raise MessageError(say("core.unknown_timezone", value=value)) from None
         return value
 
 
@@ -150,11 +152,11 @@ class HostEntry(BaseModel):
     def _address_only(cls, value: Any) -> Any:
         """Targets are IP addresses so the scope guard can reason about them (names go in `sni`)."""
         if not isinstance(value, str):
-            raise ValueError("must be an IP address written as a string")
+            raise MessageError(say("core.address_not_text"))
         try:
             ipaddress.ip_address(value)
         except ValueError:
-            raise ValueError(f"'{value}' is not an IP address (put DNS names in tls[].sni)") from None
+            raise MessageError(say("core.not_an_address", value=value)) from None
         return value
 
 
@@ -222,39 +224,67 @@ class Inventory:
 Locate = Any  # callable (kind, name) -> Located | None, given by plugins that read files
 
 
-def load_defaults(root: Path) -> DefaultsCore:
+def load_defaults(root: Path, problems: Problems | None = None) -> DefaultsCore:
+    """The run-wide settings of defaults.yaml; with `problems`, mistakes are collected there and
+    the engine's defaults stand in, so the rest of the inventory is still checked."""
+    collected = problems if problems is not None else Problems()
     path = root / DEFAULTS_FILE
-    tree = read_yaml(path, InventoryError) if path.exists() else None
+    tree = read_yaml(path, InventoryError, collected) if path.exists() else None
     node = tree.get("data", {}) if tree is not None else {}
-    data = validate_node(models().defaults, path, node, ("data",), InventoryError)
-    core = part(data, DefaultsCore)
+    data = validate_node(models().defaults, path, node, ("data",), InventoryError, collected)
+    core = part(data, DefaultsCore) if data is not None else DefaultsCore()
     known = default_catalogue().legal_bases
     if core.legal_basis is not None and core.legal_basis not in known:
         line = line_of(tree, ("data", "legal_basis")) if tree is not None else None
-        problem = f"unknown legal basis '{core.legal_basis}'; known: {', '.join(known)}"
-        raise InventoryError(str(path), line, "data.legal_basis", problem)
+        what = say("core.unknown_legal_basis", value=core.legal_basis)
+        todo = say("core.todo_choice", expected=", ".join(known))
+        collected.add(Problem(str(path), line, "data.legal_basis", what, todo))
+    if problems is None:
+        collected.raise_if_any(InventoryError)
     return core
 
 
 def load_inventory(
-    directory: Path | str, plugin: str | None = None, plugin_options: Mapping[str, Any] | None = None
+    directory: Path | str,
+    plugin: str | None = None,
+    plugin_options: Mapping[str, Any] | None = None,
+    *,
+    allow_wide_scope: bool = False,
 ) -> Inventory:
     """Validate an inventory: defaults from DIRECTORY/defaults.yaml, hosts and groups from the
-    nornir inventory plugin (the defaults' `inventory_plugin`, or `plugin`, else P06Inventory)."""
+    nornir inventory plugin (the defaults' `inventory_plugin`, or `plugin`, else P06Inventory).
+    Every problem of every file is reported together (up to a limit), each with file, line, field,
+    what is wrong and what to do; a subnet wider than a scan may be is one unless
+    `allow_wide_scope`."""
     from p06audit.inventory_plugin import load_plugin_inventory  # nornir: imported when an inventory is read
 
     root = Path(directory)
     if not root.is_dir():
-        raise InventoryError(str(root), None, None, "is not an inventory directory")
-    defaults = load_defaults(root)
+        raise InventoryError(str(root), None, None, say("core.not_an_inventory"), say("core.todo_inventory"))
+    problems = Problems()
+    defaults = load_defaults(root, problems)
     chosen = defaults.inventory_plugin
     name = plugin or (chosen.plugin if chosen else DEFAULT_PLUGIN)
     options = dict(plugin_options if plugin_options is not None else (chosen.options if chosen else {}))
-    nornir_inventory, locate = load_plugin_inventory(name, options, root)
-    sites = _sites(nornir_inventory, locate, name, strict=name == DEFAULT_PLUGIN)
-    hosts = _hosts(nornir_inventory, locate, name, sites)
+    nornir_inventory, locate = load_plugin_inventory(name, options, root, problems)
+    sites = _sites(nornir_inventory, locate, name, problems, strict=name == DEFAULT_PLUGIN)
+    _check_scope(sites, locate, name, problems, allow_wide_scope)
+    hosts = _hosts(nornir_inventory, locate, name, sites, problems)
+    problems.raise_if_any(InventoryError)
     resolved = root.resolve()
     return Inventory(resolved, resolved.name, sites, hosts, defaults, nornir_inventory, name)
+
+
+def _check_scope(
+    sites: Mapping[str, Site], locate: Locate, plugin: str, problems: Problems, allow_wide: bool
+) -> None:
+    """Each site's subnets, judged by the scope guard before anything is scanned."""
+    for name, site in sites.items():
+        where = _where(locate, "group", name, plugin)
+        data = where.node.get("data") if where.node is not None else None
+        for index, reason in wide_scope_problems(site.data.subnets, allow_wide=allow_wide):
+            line = line_of(data, ("subnets", index)) if data is not None else None
+            problems.add(Problem(str(where.path), line, f"{name}.data.subnets.{index}", reason))
 
 
 def _where(locate: Locate, kind: str, name: str, plugin: str) -> Any:
@@ -265,7 +295,9 @@ def _where(locate: Locate, kind: str, name: str, plugin: str) -> Any:
     return found if found is not None else Located(f"inventory plugin {plugin}")
 
 
-def _sites(nornir_inventory: Any, locate: Locate, plugin: str, *, strict: bool) -> dict[str, Site]:
+def _sites(
+    nornir_inventory: Any, locate: Locate, plugin: str, problems: Problems, *, strict: bool
+) -> dict[str, Site]:
     """Groups carrying a site's `kind` are sites; with P06Inventory every group must be one."""
     model = models().site
     sites: dict[str, Site] = {}
@@ -275,12 +307,16 @@ def _sites(nornir_inventory: Any, locate: Locate, plugin: str, *, strict: bool) 
             continue
         where = _where(locate, "group", name, plugin)
         node = where.node.get("data", data) if where.node is not None else data
-        validated = validate_node(model, Path(where.path), node, (name, "data"), InventoryError)
-        sites[name] = Site(name, part(validated, SiteCore))
+        validated = validate_node(model, Path(where.path), node, (name, "data"), InventoryError, problems)
+        if validated is not None:
+            sites[name] = Site(name, part(validated, SiteCore))
     return sites
 
 
-def _hosts(nornir_inventory: Any, locate: Locate, plugin: str, sites: dict[str, Site]) -> dict[str, Host]:
+def _hosts(
+    nornir_inventory: Any, locate: Locate, plugin: str, sites: dict[str, Site], problems: Problems
+) -> dict[str, Host]:
+    """Every host validated; one naming a site that is itself invalid is checked but not blamed."""
     chosen = models()
     hosts: dict[str, Host] = {}
     seen: dict[str, str] = {}
@@ -288,23 +324,32 @@ def _hosts(nornir_inventory: Any, locate: Locate, plugin: str, sites: dict[str, 
         where = _where(locate, "host", name, plugin)
         path = Path(where.path)
         raw = where.node if where.node is not None else _as_entry(entry)
-        checked = validate_node(HostEntry, path, raw, (name,), InventoryError)
+        checked = validate_node(HostEntry, path, raw, (name,), InventoryError, problems)
         data_node = raw.get("data", {}) if isinstance(raw, Mapping) else {}
-        data = validate_node(chosen.host, path, data_node, (name, "data"), InventoryError)
+        data = validate_node(chosen.host, path, data_node, (name, "data"), InventoryError, problems)
+        if checked is None:
+            continue
         site_names = [g for g in checked.groups if g in sites]
         unknown = [g for g in checked.groups if g not in nornir_inventory.groups]
-        if unknown or len(site_names) != 1:
-            problem = (
-                f"group '{unknown[0]}' is not defined in groups.yaml"
+        invalid_site = any(g in nornir_inventory.groups and g not in sites for g in checked.groups)
+        if unknown or (len(site_names) != 1 and not invalid_site):
+            what = (
+                say("core.unknown_group", group=unknown[0])
                 if unknown
-                else "a host must belong to exactly one site group"
+                else say("core.one_site_group", groups=list(checked.groups))
             )
-            raise InventoryError(str(path), line_of(raw, ("groups",)), f"{name}.groups", problem)
+            todo = say("core.todo_group", sites=sorted(sites))
+            problems.add(Problem(str(path), line_of(raw, ("groups",)), f"{name}.groups", what, todo))
+            continue
         address = str(checked.hostname)
         if address in seen:
-            problem = f"address {address} is already used by host '{seen[address]}'"
-            raise InventoryError(str(path), line_of(raw, ("hostname",)), f"{name}.hostname", problem)
+            what = say("core.address_taken", address=address, host=seen[address])
+            todo = say("core.todo_address_taken")
+            problems.add(Problem(str(path), line_of(raw, ("hostname",)), f"{name}.hostname", what, todo))
+            continue
         seen[address] = name
+        if data is None or len(site_names) != 1:
+            continue
         core = part(data, HostCore)
         hosts[name] = Host(name, address, sites[site_names[0]], core, _declared(core, chosen.families))
     return hosts

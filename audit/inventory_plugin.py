@@ -19,7 +19,9 @@ from nornir.core.plugins.inventory import InventoryPluginRegister
 from pydantic import BaseModel, ConfigDict, Field
 from ruamel.yaml.comments import CommentedMap
 
-from p06audit.errors import AuditError, InventoryError, UsageError
+from p06audit.errors import AuditError, InventoryError, Problem, UsageError
+from p06audit.text import say
+from p06audit.validation import Problems, shown
 from p06audit.yamlfile import plain, read_yaml, validate_node
 
 HOSTS_FILE = "hosts.yaml"
@@ -44,37 +46,60 @@ class GroupEntry(BaseModel):
 
 
 class P06Inventory:
-    """nornir inventory plugin over a SimpleInventory directory, keeping where each entry was written."""
+    """nornir inventory plugin over a SimpleInventory directory, keeping where each entry was written.
 
-    def __init__(self, inventory_dir: str) -> None:
+    Given a `Problems` collector (p06audit's own validation passes one), it records every problem
+    of every file there and loads what it can, so the typed validation can go on and report the
+    rest in the same pass; used by nornir alone, it raises them all at the end of `load`."""
+
+    def __init__(self, inventory_dir: str, problems: Problems | None = None) -> None:
         self.root = Path(inventory_dir)
+        self.problems = problems
         self._where: dict[tuple[str, str], tuple[Path, Mapping[str, Any]]] = {}
 
-    def _read(self, name: str, required: bool) -> CommentedMap:
+    def _read(self, name: str, required: bool, problems: Problems) -> CommentedMap:
         path = self.root / name
         if not path.exists():
             if required:
-                raise InventoryError(str(path), None, None, "file is missing")
+                problems.add(
+                    Problem(str(path), None, None, say("core.file_missing"), say("core.todo_file_missing"))
+                )
             return CommentedMap()
-        return read_yaml(path, InventoryError)
+        return read_yaml(path, InventoryError, problems)
 
     def load(self) -> Inventory:
-        hosts_tree = self._read(HOSTS_FILE, required=True)
-        groups_tree = self._read(GROUPS_FILE, required=True)
-        defaults_tree = self._read(DEFAULTS_FILE, required=False)
-        defaults = Defaults(data=plain(defaults_tree.get("data") or {}))
+        problems = self.problems if self.problems is not None else Problems()
+        hosts_tree = self._read(HOSTS_FILE, True, problems)
+        groups_tree = self._read(GROUPS_FILE, True, problems)
+        defaults_tree = self._read(DEFAULTS_FILE, False, problems)
+        defaults_data = defaults_tree.get("data")
+        defaults = Defaults(data=plain(defaults_data if isinstance(defaults_data, Mapping) else {}))
         groups = Groups()
+        path = self.root / GROUPS_FILE
         for name, node in groups_tree.items():
-            entry = validate_node(GroupEntry, self.root / GROUPS_FILE, node, (str(name),), InventoryError)
+            entry = validate_node(GroupEntry, path, node, (str(name),), InventoryError, problems)
+            if entry is None:
+                continue
             groups[str(name)] = Group(str(name), data=dict(entry.data), defaults=defaults)
-            self._where["group", str(name)] = (self.root / GROUPS_FILE, node)
-        for name, node in groups_tree.items():
-            parents = node.get("groups") or []
-            groups[str(name)].groups = ParentGroups([groups[p] for p in parents if p in groups])
+            self._where["group", str(name)] = (path, node)
+        for name, group in groups.items():
+            parents = groups_tree[name].get("groups") or []
+            group.groups = ParentGroups([groups[p] for p in parents if p in groups])
+        hosts = self._hosts(hosts_tree, groups, defaults, problems)
+        if self.problems is None:
+            problems.raise_if_any(InventoryError)
+        return Inventory(hosts=hosts, groups=groups, defaults=defaults)
+
+    def _hosts(self, tree: CommentedMap, groups: Groups, defaults: Defaults, problems: Problems) -> Hosts:
         hosts = Hosts()
-        for name, node in hosts_tree.items():
+        for name, node in tree.items():
             if not isinstance(node, Mapping):
-                raise InventoryError(str(self.root / HOSTS_FILE), None, str(name), "must be a mapping")
+                line = tree.lc.key(name)[0] + 1
+                what = say("core.invalid_mapping", value=shown(node))
+                problems.add(
+                    Problem(str(self.root / HOSTS_FILE), line, str(name), what, say("core.todo_mapping"))
+                )
+                continue
             member_of = [groups[g] for g in (node.get("groups") or []) if isinstance(g, str) and g in groups]
             hosts[str(name)] = Host(
                 str(name),
@@ -82,11 +107,11 @@ class P06Inventory:
                 port=node.get("port"),
                 platform=node.get("platform"),
                 groups=ParentGroups(member_of),
-                data=plain(node.get("data") or {}),
+                data=plain(node.get("data") if isinstance(node.get("data"), Mapping) else {}),
                 defaults=defaults,
             )
             self._where["host", str(name)] = (self.root / HOSTS_FILE, node)
-        return Inventory(hosts=hosts, groups=groups, defaults=defaults)
+        return hosts
 
     def locate(self, kind: str, name: str) -> Located | None:
         found = self._where.get((kind, name))
@@ -98,8 +123,11 @@ def registered_plugins() -> dict[str, Any]:
     return dict(InventoryPluginRegister.available)
 
 
-def load_plugin_inventory(name: str, options: Mapping[str, Any], root: Path) -> tuple[Inventory, Any]:
-    """The nornir Inventory of plugin `name`, and its `locate` when it reads files with line marks."""
+def load_plugin_inventory(
+    name: str, options: Mapping[str, Any], root: Path, problems: Problems | None = None
+) -> tuple[Inventory, Any]:
+    """The nornir Inventory of plugin `name`, and its `locate` when it reads files with line marks.
+    P06Inventory records its problems in `problems`; another plugin's failure raises."""
     available = registered_plugins()
     try:
         plugin_class = InventoryPluginRegister.get_plugin(name)
@@ -109,7 +137,7 @@ def load_plugin_inventory(name: str, options: Mapping[str, Any], root: Path) -> 
             f"{', '.join(sorted(available))}"
         ) from None
     plugin = (
-        plugin_class(inventory_dir=str(root), **options)
+        plugin_class(inventory_dir=str(root), problems=problems, **options)
         if plugin_class is P06Inventory
         else plugin_class(**options)
     )

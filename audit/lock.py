@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from p06audit.errors import RunLockedError
+from p06audit.files import private_dir
 
 LOCK_FILE = "run.lock"
 
@@ -23,7 +24,7 @@ LOCK_FILE = "run.lock"
 @contextmanager
 def run_lock(state_dir: Path) -> Iterator[Path]:
     """Hold the run lock of `state_dir` for the block; raise RunLockedError (exit 4) if it is taken."""
-    state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(state_dir)
     path = state_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:

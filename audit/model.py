@@ -91,6 +91,18 @@ class Finding:
         return self.target.site
 
     @property
+    def folded(self) -> bool:
+        """One finding standing for many items (a family folds a verdict shared by 9,870
+        certificates into one): its evidence holds `count` and a `sample` of their resources."""
+        count = self.evidence.get("count")
+        return isinstance(count, int) and count > 0 and isinstance(self.evidence.get("sample"), list)
+
+    @property
+    def items(self) -> int:
+        """How many items the finding stands for: a folded finding's count, any other 1."""
+        return int(self.evidence["count"]) if self.folded else 1
+
+    @property
     def summary(self) -> str:
         """The summary in English (logs, tests, plain terminal lines)."""
         return english(self.message)

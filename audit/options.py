@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from p06audit.family import FamilyOptions
-from p06audit.model import Severity
 
 OptionsT = TypeVar("OptionsT", bound=FamilyOptions)
 
@@ -29,7 +28,6 @@ class RunOptions:
     workers: int = 8
     state_dir: Path = field(default_factory=default_state_dir)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    fail_on: Severity = Severity.HIGH
     checks: frozenset[str] | None = None
     families: frozenset[str] | None = None
     allow_wide_scope: bool = False

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from p06audit.assessment import Assessment, Trend, assess
+from p06audit.assessment import Assessment, ExitPolicy, Trend, assess
 from p06audit.errors import AuditError
 from p06audit.inventory import Inventory
 from p06audit.lock import run_lock
@@ -70,6 +70,7 @@ def assess_inventory_run(
     waivers: tuple[WaiverSet, str | None],
     baseline: Baseline,
     lang: str | None = None,
+    policy: ExitPolicy | None = None,
 ) -> Assessment:
     """The run's Assessment with everything the inventory says about reading it, taken once."""
     defaults = inventory.defaults
@@ -80,7 +81,7 @@ def assess_inventory_run(
         waiver_error=waivers[1],
         timezone=defaults.timezone,
         language="en" if (lang or defaults.language) == "en" else "vi",
-        fail_on=options.fail_on,
+        policy=policy,
         previous=baseline.previous,
         trend=baseline.trend,
     )
@@ -116,13 +117,14 @@ def audit_to_reports(
     *,
     history: HistoryLink | None = None,
     execute: Executor = run_audit,
+    policy: ExitPolicy | None = None,
 ) -> AuditResult:
     """Under the state dir's run lock: audit, assess, write the reports, then record and notify."""
     with run_lock(options.state_dir):
         baseline = history.prepare(inventory) if history is not None else Baseline()
         waivers = inventory_waivers(inventory)
         run = execute(inventory, options, processors)
-        assessment = assess_inventory_run(run, inventory, options, waivers, baseline, lang)
+        assessment = assess_inventory_run(run, inventory, options, waivers, baseline, lang, policy)
         recording = [history] if history is not None and history not in processors else []
         everyone = Processors([*processors, *recording])
         everyone.assessed(assessment)
@@ -153,4 +155,4 @@ class HistoryLink(AuditProcessor):
     def reported(self, assessment: Assessment, directory: Path) -> None:
         from p06audit import history
 
-        self.error = history.record(assessment, self.options, self.db_url).error
+        self.error = history.record(assessment, self.options, self.db_url, directory).error

@@ -21,7 +21,7 @@ class AuditProcessor:
     """nornir's Processor protocol with no-op hooks, plus the run's own events."""
 
     def planned(self, steps: int) -> None:
-        """The run will report `steps` completions: one per host task and one per batch collector."""
+        """The run will report `steps` completions: one per host each collector examines."""
 
     def task_started(self, task: Any) -> None:
         pass
@@ -41,8 +41,12 @@ class AuditProcessor:
     def subtask_instance_completed(self, task: Any, host: Any, result: Any) -> None:
         pass
 
+    def target_examined(self, family: str, host: str, detail: str, first: bool) -> None:
+        """A batch collector finished `detail` (a host, or one endpoint of it); `first` when it is
+        the first report of `host`, which counts as one completion."""
+
     def batch_completed(self, family: str, targets: int) -> None:
-        """A batch collector finished (its `targets` hosts or endpoints were examined together)."""
+        """A batch collector finished; `targets` hosts it did not report one by one complete now."""
 
     def assessed(self, assessment: Assessment) -> None:
         """The run was assessed; reports are about to be written."""
@@ -60,6 +64,10 @@ class Processors:
     def planned(self, steps: int) -> None:
         for p in self.members:
             p.planned(steps)
+
+    def target_examined(self, family: str, host: str, detail: str, first: bool) -> None:
+        for p in self.members:
+            p.target_examined(family, host, detail, first)
 
     def batch_completed(self, family: str, targets: int) -> None:
         for p in self.members:

@@ -207,9 +207,16 @@ class CollectContext:
     inventory: Inventory
     options: RunOptions
     checks: tuple[CheckSpec, ...]
+    progress: Callable[[str, str], None] | None = None
 
     def wants(self, check_id: str) -> bool:
         return any(c.id == check_id for c in self.checks)
+
+    def examined(self, host: str, detail: str = "") -> None:
+        """A batch collector is done with `host` (or one of its endpoints, named by `detail`): the
+        run's progress shows it as it happens rather than when the whole batch ends."""
+        if self.progress is not None:
+            self.progress(host, detail or host)
 
 
 @dataclass(frozen=True)
@@ -221,6 +228,16 @@ class CollectorSpec:
     per_host: bool
     produces: tuple[type[Observation], ...]
     module: str
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A check as its checks.yaml describes it (the catalogue outputs such as SARIF list)."""
+
+    id: str
+    family: str
+    severity: Severity | None  # None: the family's root-cause check ("could not examine")
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -415,6 +432,18 @@ class Registry:
         return frozenset(
             check_id for t in self.texts.values() for check_id, e in t.data.checks.items() if tag in e.tags
         )
+
+    def catalogue(self) -> list[CheckInfo]:
+        """Every installed check, each family's root-cause check first, in id order."""
+        self.load_texts()
+        described = []
+        for family, text in sorted(self.texts.items()):
+            described.append(CheckInfo(text.not_examined, family, None))
+            described += [
+                CheckInfo(check_id, family, entry.severity, frozenset(entry.tags))
+                for check_id, entry in sorted(text.data.checks.items())
+            ]
+        return described
 
     def not_examined_id(self, family: str) -> str:
         return self.family_text(family).not_examined

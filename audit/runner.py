@@ -9,6 +9,7 @@ finding per target and family that names the checks it blocked, with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import uuid
@@ -100,6 +101,28 @@ def failure_reason(exc: BaseException) -> Message | str:
     return exc.reason if isinstance(exc, CollectorTimeout) else describe_error(exc)
 
 
+class _Tracker:
+    """Which hosts of a batch job its collector has reported done, for the run's progress."""
+
+    def __init__(self, family: str, hosts: Sequence[Host], processors: Processors) -> None:
+        self.family = family
+        self.remaining = {h.name for h in hosts}
+        self.processors = processors
+        self.lock = threading.Lock()
+
+    def examined(self, host: str, detail: str) -> None:
+        with self.lock:
+            first = host in self.remaining
+            self.remaining.discard(host)
+        self.processors.target_examined(self.family, host, detail, first)
+
+    def finish(self) -> int:
+        """The hosts never reported one by one: they complete together now."""
+        with self.lock:
+            left, self.remaining = len(self.remaining), set()
+        return left
+
+
 def _failures(spec: CollectorSpec, hosts: Sequence[Host], reason: Message | str) -> list[Observation]:
     return [
         CollectionFailed(target=host_target(h), expected=kind, reason=reason)
@@ -155,14 +178,14 @@ class Runner:
         target ends not examined with it, so hosts whose scanner never answered are never missing."""
         started = datetime.now(UTC)
         jobs = self.plan()
-        self.processors.planned(sum(len(j.hosts) if j.spec.per_host else 1 for j in jobs))
+        self.processors.planned(sum(len(j.hosts) for j in jobs))
         observations = (
             self._collect(jobs)
             if unreachable is None
             else [obs for job in jobs for obs in _failures(job.spec, job.hosts, unreachable)]
         )
         findings = self._apply_rules(observations)
-        self.processors.batch_completed("rules", 0)
+        self.processors.batch_completed("rules", 1)
         return Run(
             id=new_run_id(started),
             started=started,
@@ -206,8 +229,10 @@ class Runner:
         if job.spec.per_host:
             return self._run_per_host(job, nornir)
         deadline = self.options.timeout * BATCH_DEADLINE_FACTOR
+        tracker = _Tracker(job.spec.family, job.hosts, self.processors)
+        context = dataclasses.replace(job.context, progress=tracker.examined)
         try:
-            observed = list(call_with_deadline(lambda: job.spec.func(job.hosts, job.context), deadline))
+            observed = list(call_with_deadline(lambda: job.spec.func(job.hosts, context), deadline))
         except Exception as exc:
             log.warning("collector %s failed: %s", job.spec.family, describe_error(exc))
             reason = failure_reason(exc)
@@ -216,7 +241,7 @@ class Runner:
                 self._collector_errors.append(
                     say("core.collector_failed", family=job.spec.family, error=reason)
                 )
-        self.processors.batch_completed(job.spec.family, len(job.hosts))
+        self.processors.batch_completed(job.spec.family, tracker.finish())
         return observed
 
     def _run_per_host(self, job: _Job, nornir: Any) -> list[Observation]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import ipaddress
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from p06audit.errors import MissingToolError, ScopeError
-from p06audit.text import say
+from p06audit.text import Message, say
 
 WIDEST_PREFIX_V4 = 22
 MAX_SCOPE_ADDRESSES = 2 ** (32 - WIDEST_PREFIX_V4)
@@ -41,6 +41,27 @@ def parse_address(value: object) -> IpAddress:
         raise ScopeError(say("core.scope_not_an_address", value=repr(text))) from None
 
 
+def wide_scope_problems(networks: Sequence[IpNetwork], *, allow_wide: bool) -> list[tuple[int, Message]]:
+    """(index, reason) of each network wider than a scan may be without --allow-wide-scope. The one
+    place the width of a scope is judged: the inventory's validation and the scanner both ask it."""
+    if allow_wide:
+        return []
+    return [
+        (
+            i,
+            say(
+                "core.scope_too_wide",
+                subnet=str(network),
+                count=network.num_addresses,
+                prefix=WIDEST_PREFIX_V4,
+                limit=MAX_SCOPE_ADDRESSES,
+            ),
+        )
+        for i, network in enumerate(networks)
+        if network.num_addresses > MAX_SCOPE_ADDRESSES
+    ]
+
+
 def parse_network(value: object, *, allow_wide: bool) -> IpNetwork:
     """A site subnet in strict CIDR form, no wider than /22 (or its IPv6 size) unless allowed."""
     text = _plain_text(value, "subnet")
@@ -48,16 +69,8 @@ def parse_network(value: object, *, allow_wide: bool) -> IpNetwork:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
         raise ScopeError(say("core.scope_bad_subnet", value=repr(text), error=str(exc))) from None
-    if network.num_addresses > MAX_SCOPE_ADDRESSES and not allow_wide:
-        raise ScopeError(
-            say(
-                "core.scope_too_wide",
-                subnet=str(network),
-                count=network.num_addresses,
-                prefix=WIDEST_PREFIX_V4,
-                limit=MAX_SCOPE_ADDRESSES,
-            )
-        )
+    for _, reason in wide_scope_problems([network], allow_wide=allow_wide):
+        raise ScopeError(reason)
     return network
 
 

@@ -1,4 +1,6 @@
-"""Report outputs of an assessed run: report.json, report.html, report.junit.xml, findings.csv.
+"""Report outputs of an assessed run: report.json, report.html, report.junit.xml, findings.csv, and
+for other systems report.sarif (SARIF 2.1.0), report.ocsf.json (OCSF Detection Findings) and
+p06audit.prom (Prometheus text format for node_exporter's textfile collector).
 
 `write_outputs` renders an Assessment (the one the pipeline made right after the run, or the one
 a past report.json recorded, `load_assessment`) in the chosen formats and language.
@@ -23,6 +25,9 @@ from p06audit.reports.build import build_document, recorded_assessment
 from p06audit.reports.html import render_html
 from p06audit.reports.junit import render_junit
 from p06audit.reports.model import REPORT_SCHEMA_VERSION, ReportDocument
+from p06audit.reports.ocsf import render_ocsf
+from p06audit.reports.prometheus import render_prometheus
+from p06audit.reports.sarif import render_sarif
 from p06audit.reports.tabular import render_csv
 from p06audit.text import LANGUAGES, Lang
 
@@ -34,6 +39,9 @@ OUTPUTS: dict[str, tuple[str, Renderer]] = {
     "html": ("report.html", lambda doc, assessment, cat: render_html(doc, assessment, cat).encode("utf-8")),
     "junit": ("report.junit.xml", lambda doc, _a, _c: render_junit(doc)),
     "csv": ("findings.csv", lambda doc, _a, _c: render_csv(doc)),
+    "sarif": ("report.sarif", lambda doc, _a, cat: render_sarif(doc, cat)),
+    "ocsf": ("report.ocsf.json", lambda doc, _a, _c: render_ocsf(doc)),
+    "prom": ("p06audit.prom", lambda doc, _a, _c: render_prometheus(doc)),
 }
 FORMATS = tuple(OUTPUTS)
 

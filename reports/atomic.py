@@ -7,9 +7,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from p06audit.files import file_mode
+
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Temp file in the same directory, fsync, then rename over `path` (atomic on POSIX)."""
+    """Temp file in the same directory, fsync, then rename over `path` (atomic on POSIX); the file
+    gets `file_mode()` (0640 unless the umask is configured otherwise)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
@@ -18,7 +21,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        tmp.chmod(0o644)
+        tmp.chmod(file_mode())
         tmp.replace(path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

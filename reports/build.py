@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from p06audit.assessment import Assessment, Comparison, Fixed, assess
+from p06audit.assessment import Assessment, Comparison, ExitPolicy, Fixed, assess
 from p06audit.guidance.catalogue import Catalogue
 from p06audit.guidance.compliance import ComplianceReport
 from p06audit.model import Finding, Run, Severity, Status
@@ -188,7 +188,10 @@ def build_document(assessment: Assessment, catalogue: Catalogue, lang: Lang | No
         summary=_summary(findings, len(fixed) if comparison else None),
         verdict=VerdictOut(
             exit_code=assessment.verdict.code,
-            fail_on=assessment.fail_on,
+            fail_on=assessment.policy.fail_on,
+            fail_on_warn=assessment.policy.warn,
+            allow_errors=assessment.policy.allow_errors,
+            not_examined=assessment.verdict.not_examined,
             reason=texts.render(assessment.verdict.reason),
             reason_message=MessageRecord.of(assessment.verdict.reason),
         ),
@@ -247,7 +250,7 @@ def recorded_assessment(doc: ReportDocument, catalogue: Catalogue) -> Assessment
         waiver_error=doc.waivers.error,
         timezone=doc.timezone,
         language=doc.language,
-        fail_on=doc.verdict.fail_on,
+        policy=ExitPolicy(doc.verdict.fail_on, doc.verdict.fail_on_warn, doc.verdict.allow_errors),
         comparison=comparison,
         trend={site: [(p.run, p.percent) for p in points] for site, points in doc.trend.items()},
         catalogue=catalogue,

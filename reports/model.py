@@ -164,6 +164,11 @@ class VerdictOut(BaseModel):
     model_config = _WIRE
     exit_code: int
     fail_on: Severity
+    fail_on_warn: bool = Field(default=False, description="a WARN at or above fail_on fails the run too")
+    allow_errors: bool = Field(
+        default=False, description="targets not examined did not make the run exit 5 (--allow-errors)"
+    )
+    not_examined: int = Field(default=0, description="unwaived root-cause ERRORs: targets not examined")
     reason: str
     reason_message: MessageRecord
 

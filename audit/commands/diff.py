@@ -1,7 +1,9 @@
 """`p06audit diff [RUN_A] [RUN_B]`: findings new, fixed, still failing, changed severity between two runs.
 
 With no run, the latest run is compared with the one before it (same inventory); with one run, that
-run with the one before it. Run ids may be shortened to any unique prefix.
+run with the one before it. Run ids may be shortened to any unique prefix. The first line says what
+changed in words (`--lang vi|en`); folded findings count their items one by one, and a target that
+was not examined before and answers now is "checked now", never "fixed".
 """
 
 from __future__ import annotations
@@ -18,18 +20,12 @@ from p06audit.commands.history import add_database_arguments, open_history
 from p06audit.errors import UsageError
 from p06audit.model import Finding, Run
 from p06audit.registry import REGISTRY
-from p06audit.text import Message
+from p06audit.text import Lang, Message, Renderer, say
 
 if TYPE_CHECKING:
     from p06audit.history import Change, HistoryStore, RunDiff
 
-SECTIONS = (
-    ("new", "New since the older run"),
-    ("fixed", "Fixed (now PASS)"),
-    ("changed_severity", "Still failing, severity changed"),
-    ("not_rechecked", "Failing before, not checked now (ERROR, SKIP or absent)"),
-    ("still_failing", "Still failing"),
-)
+COLUMNS = ("check", "target", "before", "now", "summary")
 
 
 def register(subparsers: Any) -> None:
@@ -37,6 +33,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("run_a", nargs="?", metavar="RUN_A", help="older run (default: the one before RUN_B)")
     parser.add_argument("run_b", nargs="?", metavar="RUN_B", help="newer run (default: the latest)")
     parser.add_argument("--json", action="store_true", help="print the differences as JSON")
+    parser.add_argument(
+        "--lang", choices=["vi", "en"], default="en", help="language of the summary and headings (default en)"
+    )
     add_database_arguments(parser)
     parser.set_defaults(func=diff_command)
 
@@ -54,39 +53,51 @@ def _pair(store: HistoryStore, run_a: str | None, run_b: str | None) -> tuple[Ru
     return old, new
 
 
-def _english(message: Message, default: str) -> str:
+def _said(render: Renderer, message: Message, default: str) -> str:
     from p06audit.history.store import english_or  # SQLAlchemy: imported when the command runs
 
-    return english_or(message, default)
+    return english_or(message, default, render)
 
 
-def _summary(finding: Finding) -> str:
-    return _english(finding.message, finding.message.key)
+def _summary(render: Renderer, finding: Finding) -> str:
+    return _said(render, finding.message, finding.message.key)
 
 
-def _change_json(change: Change) -> dict[str, Any]:
+def _change_json(change: Change, render: Renderer) -> dict[str, Any]:
     def side(finding: Finding | None) -> dict[str, Any] | None:
         if finding is None:
             return None
         return {
             "status": finding.status.value,
             "severity": finding.severity.value,
-            "summary": _summary(finding),
+            "items": finding.items,
+            "summary": _summary(render, finding),
         }
 
     return {
         "check_id": change.check_id,
         "target": change.target_key,
-        "title": _english(Message(f"{change.check_id}.title"), change.check_id),
+        "title": _said(render, Message(f"{change.check_id}.title"), change.check_id),
+        "items": change.items,
+        "fixed_items": change.fixed_items,
+        "new_items": change.new_items,
         "before": side(change.before),
         "after": side(change.after),
     }
 
 
-def diff_as_json(diff: RunDiff) -> str:
-    document: dict[str, Any] = {"old_run": diff.old_run, "new_run": diff.new_run}
-    for name, _ in SECTIONS:
-        document[name] = [_change_json(c) for c in getattr(diff, name)]
+def diff_as_json(diff: RunDiff, render: Renderer) -> str:
+    from p06audit.history import SECTIONS, summary
+
+    document: dict[str, Any] = {
+        "old_run": diff.old_run,
+        "new_run": diff.new_run,
+        "summary": render(summary(diff)),
+        "fixed_items": diff.fixed_items,
+        "new_items": diff.new_items,
+    }
+    for name in SECTIONS:
+        document[name] = [_change_json(c, render) for c in getattr(diff, name)]
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
@@ -94,40 +105,49 @@ def _state(finding: Finding | None) -> str:
     return "-" if finding is None else f"{finding.status.value} {finding.severity.value}"
 
 
-def _table(title: str, changes: tuple[Change, ...]) -> Table:
-    table = Table(title=f"{title}: {len(changes)}", title_justify="left")
-    for column in ("check", "target", "before", "now", "summary"):
-        table.add_column(column, overflow="fold")
+def _heading(render: Renderer, diff: RunDiff, name: str) -> str:
+    """`Fixed (now PASS): 1 (27 items)`: changes, and the items they stand for when that differs."""
+    changes: tuple[Change, ...] = getattr(diff, name)
+    items = sum(c.fixed_items for c in changes) if name == "fixed" else diff.items(name)
+    heading = f"{render(say(f'core.diff_{name}'))}: {len(changes)}"
+    return heading + (f" {render(say('core.diff_items', count=items))}" if items != len(changes) else "")
+
+
+def _table(render: Renderer, title: str, changes: tuple[Change, ...]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in COLUMNS:
+        table.add_column(render(say(f"core.diff_column_{column}")), overflow="fold")
     for change in changes:
         table.add_row(
             change.check_id,
             Text(change.target_key),
             _state(change.before),
             _state(change.after),
-            Text(_summary(change.latest)),
+            Text(_summary(render, change.latest)),
         )
     return table
 
 
 def diff_command(args: argparse.Namespace) -> int:
     # SQLAlchemy: imported when this command runs, not at every start-up
-    from p06audit.history import diff_runs
+    from p06audit.history import SECTIONS, diff_runs, summary
 
     REGISTRY.load_texts()
+    lang: Lang = "vi" if args.lang == "vi" else "en"
+    render = Renderer(lang)
     with open_history(args) as store:
         old, new = _pair(store, args.run_a, args.run_b)
     diff = diff_runs(old, new)
     if args.json:
-        print(diff_as_json(diff))
+        print(diff_as_json(diff, render))
         return 0
     console = Console()
+    console.print(Text(render(summary(diff))))
     console.print(
         Text(f"{old.id} ({old.finished:%Y-%m-%d %H:%M} UTC) → {new.id} ({new.finished:%Y-%m-%d %H:%M} UTC)")
     )
-    for name, title in SECTIONS:
+    for name in SECTIONS:
         changes: tuple[Change, ...] = getattr(diff, name)
-        if changes:
-            console.print(_table(title, changes))
-        else:
-            console.print(Text(f"{title}: 0"))
+        heading = _heading(render, diff, name)
+        console.print(_table(render, heading, changes) if changes else Text(heading))
     return 0

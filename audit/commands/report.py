@@ -59,7 +59,7 @@ def run_report(args: argparse.Namespace) -> int:
             waiver_error=None if args.waivers else assessment.waivers.error,
             timezone=assessment.timezone,
             language=assessment.language,
-            fail_on=assessment.fail_on,
+            policy=assessment.policy,
             previous=previous,
             comparison=None if previous else assessment.previous,
             trend=assessment.trend,

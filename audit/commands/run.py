@@ -10,8 +10,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from p06audit.assessment import ExitPolicy
 from p06audit.distributed import ENV_BROKER_PASSWORD, ENV_BROKER_URL, EXECUTORS, choose_executor
 from p06audit.errors import UsageError
+from p06audit.exitcodes import HELP
 from p06audit.family import FamilyOptions
 from p06audit.inventory import load_inventory
 from p06audit.model import Severity, Status
@@ -21,16 +23,36 @@ from p06audit.processors import AuditProcessor
 from p06audit.progress import ProgressProcessor
 from p06audit.registry import REGISTRY
 
-FORMATS = ("json", "html", "junit", "csv")
+FORMATS = ("json", "html", "junit", "csv", "sarif", "ocsf", "prom")
+
+
+def fail_on_value(text: str) -> tuple[Severity, bool]:
+    """--fail-on as (severity, warn); a wrong word is a usage error naming the accepted ones."""
+    try:
+        return ExitPolicy.parse_fail_on(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_fail_on_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fail-on",
-        choices=[s.value for s in Severity],
-        default=Severity.HIGH.value,
-        help="exit 1 when a FAIL at or above this severity exists (default high)",
+        type=fail_on_value,
+        default="high",
+        metavar="SEVERITY[,warn]",
+        help="exit 1 when a FAIL at or above this severity exists; add ',warn' to count WARNs too "
+        "(e.g. high,warn; default high)",
     )
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="exit 0 (not 5) when a target could not be examined and nothing else fails",
+    )
+
+
+def exit_policy(args: argparse.Namespace) -> ExitPolicy:
+    severity, warn = args.fail_on
+    return ExitPolicy(fail_on=severity, warn=warn, allow_errors=args.allow_errors)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +86,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", action="append", dest="formats", choices=FORMATS, help="output formats (default all)"
     )
+    parser.add_argument(
+        "--skip-format",
+        action="append",
+        dest="skip_formats",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help="leave this format out (repeatable; e.g. --skip-format sarif --skip-format prom)",
+    )
+    parser.add_argument(
+        "--prom-textfile",
+        type=Path,
+        metavar="FILE",
+        help="also write p06audit.prom here, atomically (into node_exporter's textfile directory)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--db", metavar="URL", help="history database URL or SQLite file (default: state dir)"
@@ -93,7 +129,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("run", help="audit an inventory and write reports")
+    parser = subparsers.add_parser(
+        "run",
+        help="audit an inventory and write reports",
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "inventory", type=Path, help="inventory directory (hosts.yaml, groups.yaml, defaults.yaml)"
     )
@@ -123,7 +164,6 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         timeout=args.timeout,
         workers=args.workers,
         state_dir=args.state_dir or default_state_dir(),
-        fail_on=Severity(args.fail_on),
         checks=frozenset(args.checks) if args.checks else None,
         families=frozenset(args.families) if args.families else None,
         allow_wide_scope=args.allow_wide_scope,
@@ -131,14 +171,23 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     )
 
 
+def chosen_formats(args: argparse.Namespace) -> tuple[str, ...]:
+    """--format (default every format) less --skip-format."""
+    skipped = set(getattr(args, "skip_formats", None) or ())
+    return tuple(f for f in args.formats or FORMATS if f not in skipped)
+
+
 def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResult:
     from p06audit.notify import Notifier, find_notify_config  # jinja2: imported when a run needs it
 
-    inventory = load_inventory(inventory_dir, plugin=args.inventory_plugin)
+    inventory = load_inventory(
+        inventory_dir, plugin=args.inventory_plugin, allow_wide_scope=args.allow_wide_scope
+    )
     options = options_from(args)
     notify = find_notify_config(inventory.directory, args.notify)
     history = HistoryLink(args.db, options)
-    with ProgressProcessor(enabled=not args.no_progress) as progress:
+    quiet = getattr(args, "verbosity", 0) < 0
+    with ProgressProcessor(enabled=not args.no_progress and not quiet) as progress:
         processors: list[AuditProcessor] = [progress, history]
         if notify is not None:
             processors.append(Notifier(notify, lambda: history.baseline.previous))
@@ -146,11 +195,12 @@ def audit_inventory(args: argparse.Namespace, inventory_dir: Path) -> AuditResul
             inventory,
             options,
             args.out,
-            args.formats or FORMATS,
+            chosen_formats(args),
             args.lang,
             processors,
             history=history,
             execute=choose_executor(args.executor, args.broker, args.deadline),
+            policy=exit_policy(args),
         )
 
 
@@ -168,13 +218,25 @@ def print_summary(result: AuditResult) -> None:
         console.print(f"{name}: {path}", highlight=False)
 
 
+def export_textfile(result: AuditResult, target: Path | None) -> None:
+    """The run's metrics where node_exporter reads them, replaced in one rename (it never reads half)."""
+    from p06audit.reports import OUTPUTS
+    from p06audit.reports.atomic import write_atomic
+
+    written = result.files.get(OUTPUTS["prom"][0])
+    if target is not None and written is not None:
+        write_atomic(target, written.read_bytes())
+
+
 def run_command(args: argparse.Namespace) -> int:
     from p06audit.history import (
         HistoryError,
     )  # SQLAlchemy: imported when a run needs it, not by every command
 
     result = audit_inventory(args, args.inventory)
-    print_summary(result)
+    export_textfile(result, args.prom_textfile)
+    if getattr(args, "verbosity", 0) >= 0:
+        print_summary(result)
     if result.history_error:
         return HistoryError.exit_code
     return result.assessment.verdict.code

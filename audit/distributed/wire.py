@@ -14,7 +14,6 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from p06audit.family import FamilyOptions
-from p06audit.model import Severity
 from p06audit.options import RunOptions
 from p06audit.records import MessageRecord, RunRecord
 from p06audit.registry import REGISTRY
@@ -36,7 +35,6 @@ class WireOptions(BaseModel):
     timeout: float = Field(gt=0, le=3600)
     workers: int = Field(ge=1, le=1024)
     now: AwareDatetime
-    fail_on: Severity
     checks: tuple[str, ...] | None
     families: tuple[str, ...] | None
     allow_wide_scope: bool

@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from p06audit.errors import AuditError
+from p06audit.errors import AuditError, UsageError
 from p06audit.yamlfile import plain, read_yaml
 
 GUIDANCE_DIR = Path(__file__).parent
@@ -33,6 +33,10 @@ CHECK_ID = r"^[A-Z]{2,8}-\d{3}$"
 
 class GuidanceError(AuditError):
     """The catalogue data is inconsistent; the message names the file and the control."""
+
+
+class UnknownBasisError(GuidanceError, UsageError):
+    """A legal basis asked for on the command line or in an inventory that the catalogue lacks."""
 
 
 class Confidence(enum.StrEnum):
@@ -149,7 +153,7 @@ class Catalogue:
         """The chosen legal basis (the catalogue's default when None)."""
         key = name or self.default_basis
         if key not in self.legal_bases:
-            raise GuidanceError(f"unknown legal basis '{key}'; known: {', '.join(self.legal_bases)}")
+            raise UnknownBasisError(f"unknown legal basis '{key}'; known: {', '.join(self.legal_bases)}")
         return self.legal_bases[key]
 
     def citations(self, control: Control, basis: str | None = None) -> list[Citation]:

@@ -1,11 +1,12 @@
 """Run history: the store (SQLite or PostgreSQL via SQLAlchemy), migrations, and diffs between runs."""
 
 from p06audit.assessment import finding_key
-from p06audit.history.diff import Change, RunDiff, diff_runs
+from p06audit.history.diff import SECTIONS, Change, RunDiff, diff_runs, summary
 from p06audit.history.record import HistoryBaseline, RecordResult, baseline, prepare, record
 from p06audit.history.store import HistoryError, HistoryStore, RunSummary, UnknownRunError, database_url
 
 __all__ = [
+    "SECTIONS",
     "Change",
     "HistoryBaseline",
     "HistoryError",
@@ -20,4 +21,5 @@ __all__ = [
     "finding_key",
     "prepare",
     "record",
+    "summary",
 ]

@@ -67,6 +67,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             ("findings", "blocked"),
         ),
     ),
+    Migration(
+        4,
+        "where each run's report directory was written, so `history prune` removes both",
+        _add_columns(("runs", "report_dir")),
+    ),
 )
 LATEST = MIGRATIONS[-1].version if MIGRATIONS else BASELINE
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from p06audit.assessment import Assessment
 from p06audit.errors import AuditError
@@ -57,14 +58,18 @@ def baseline(inventory: str, options: RunOptions, db_url: str | None = None) -> 
         return HistoryBaseline()
 
 
-def record(assessment: Assessment, options: RunOptions, db_url: str | None = None) -> RecordResult:
-    """Save the run with its per-site compliance %, legal basis, time zone and waivers."""
+def record(
+    assessment: Assessment, options: RunOptions, db_url: str | None = None, report_dir: Path | None = None
+) -> RecordResult:
+    """Save the run with its per-site compliance %, legal basis, time zone, waivers and where its
+    reports are (so pruning the history removes them too)."""
     run = assessment.run
     url = database_url(db_url, options.state_dir)
     context = RunContext(
         legal_basis=assessment.legal_basis,
         timezone=assessment.timezone,
         waivers=[w.model_dump(mode="json") for w in assessment.waivers.waivers.waivers],
+        report_dir=str(report_dir.resolve()) if report_dir is not None else None,
     )
     try:
         with HistoryStore(url) as store:

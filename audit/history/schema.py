@@ -91,6 +91,7 @@ runs = sa.Table(
     sa.Column("legal_basis", sa.String(64), nullable=True),
     sa.Column("timezone", sa.String(64), nullable=True),
     sa.Column("waivers", sa.JSON, nullable=True),
+    sa.Column("report_dir", sa.Text, nullable=True),
     sa.Index("ix_runs_inventory_finished", "inventory", "finished"),
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.engine import make_url
 
 from p06audit.errors import AuditError, UsageError
+from p06audit.files import file_mode
 from p06audit.guidance.catalogue import default_catalogue
 from p06audit.history import schema
 from p06audit.history.diff import FAILING
@@ -31,6 +32,8 @@ from p06audit.text import Message, TextError, english, say
 
 DATABASE_FILE = "history.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PRUNE_BATCH = 500  # ids per DELETE: well under SQLite's limit on bound parameters
+DATABASE_MODE = 0o600  # the whole history of every site: owner-only, whatever the report umask
 
 
 class HistoryError(AuditError):
@@ -69,7 +72,8 @@ def _reason(exc: Exception) -> str:
 
 
 def _prepare_sqlite_file(url: sa.URL, create: bool) -> None:
-    """Create the state dir and an owner-only database file (SQLite gives -wal/-shm the same mode)."""
+    """Create the state dir and an owner-only database file, never wider than `file_mode()` (SQLite
+    gives -wal/-shm the same mode)."""
     if not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
@@ -78,7 +82,7 @@ def _prepare_sqlite_file(url: sa.URL, create: bool) -> None:
     if not create:
         raise UsageError(f"no run history at {path} yet: run `p06audit run` first or pass --db")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, DATABASE_MODE & file_mode()))
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -105,6 +109,7 @@ class RunContext:
     legal_basis: str | None = None
     timezone: str | None = None
     waivers: list[dict[str, Any]] = field(default_factory=list)
+    report_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,9 +246,11 @@ class HistoryStore:
         run_id = self.resolve(run_id)
         with self._transaction() as conn:
             row = conn.execute(
-                sa.select(runs.c.legal_basis, runs.c.timezone, runs.c.waivers).where(runs.c.id == run_id)
+                sa.select(runs.c.legal_basis, runs.c.timezone, runs.c.waivers, runs.c.report_dir).where(
+                    runs.c.id == run_id
+                )
             ).one()
-        return RunContext(row.legal_basis, row.timezone, list(row.waivers or []))
+        return RunContext(row.legal_basis, row.timezone, list(row.waivers or []), row.report_dir)
 
     def latest_of(self, inventory: str) -> str | None:
         """The id of the inventory's most recently finished run."""
@@ -256,6 +263,32 @@ class HistoryStore:
                 .limit(1)
             ).scalar()
         return str(newest) if newest else None
+
+    def prune(self, before: datetime, *, delete: bool = True) -> list[tuple[str, str | None]]:
+        """Delete every run that finished before `before` except each inventory's latest run, with
+        its sites and findings, in one transaction; return (id, report_dir) of each run deleted
+        (with `delete=False`, of each run that would be)."""
+        runs = schema.runs
+        with self._transaction() as conn:
+            rows = conn.execute(
+                sa.select(runs.c.id, runs.c.inventory, runs.c.report_dir).order_by(
+                    runs.c.inventory, runs.c.finished.desc(), runs.c.id.desc()
+                )
+            ).all()
+            newest: dict[str, str] = {}
+            for row in rows:
+                newest.setdefault(row.inventory, row.id)
+            old = set(conn.execute(sa.select(runs.c.id).where(runs.c.finished < before)).scalars().all())
+            doomed = [
+                (row.id, row.report_dir) for row in rows if row.id in old and row.id not in newest.values()
+            ]
+            ids = [run_id for run_id, _ in doomed] if delete else []
+            for start in range(0, len(ids), PRUNE_BATCH):
+                chunk = ids[start : start + PRUNE_BATCH]
+                for table in (schema.findings, schema.run_sites):
+                    conn.execute(table.delete().where(table.c.run_id.in_(chunk)))
+                conn.execute(runs.delete().where(runs.c.id.in_(chunk)))
+        return doomed
 
     def latest(self) -> str | None:
         """The id of the most recently finished run."""
@@ -374,6 +407,7 @@ def _run_row(run: Run, context: RunContext) -> dict[str, Any]:
         "legal_basis": context.legal_basis,
         "timezone": context.timezone,
         "waivers": context.waivers,
+        "report_dir": context.report_dir,
     }
 
 
@@ -415,11 +449,11 @@ class _LegacyText:
         return found
 
 
-def english_or(message: Message, default: str) -> str:
-    """The English text of `message`, or `default` where this process has no text for it (a run
-    recorded with a family that is no longer installed)."""
+def english_or(message: Message, default: str, render: Callable[[Message], str] = english) -> str:
+    """The text of `message` (English unless `render` says otherwise), or `default` where this
+    process has no text for it (a run recorded with a family that is no longer installed)."""
     try:
-        return english(message)
+        return render(message)
     except TextError:
         return default
 

@@ -65,8 +65,16 @@ def collect_network(hosts: Sequence[Host], ctx: CollectContext) -> list[Observat
     plans = plan_sites(hosts, ctx)
     deadline = time.monotonic() + ctx.options.timeout * SWEEP_BUDGET_FACTOR
     with ThreadPoolExecutor(max_workers=PARALLEL_SITES) as pool:
-        swept = pool.map(lambda plan: sweep_site(plan, nmap_path, ctx, deadline), plans)
+        swept = pool.map(lambda plan: _swept(plan, nmap_path, ctx, deadline), plans)
         return [obs for site_obs in swept for obs in site_obs]
+
+
+def _swept(plan: SitePlan, nmap_path: str, ctx: CollectContext, deadline: float) -> list[Observation]:
+    """A site swept, its hosts reported done to the run's progress as soon as its nmap ends."""
+    observed = sweep_site(plan, nmap_path, ctx, deadline)
+    for host in plan.hosts:
+        ctx.examined(host.name, f"{host.name} {host.address}")
+    return observed
 
 
 def plan_sites(hosts: Sequence[Host], ctx: CollectContext) -> list[SitePlan]:

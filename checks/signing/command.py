@@ -16,10 +16,11 @@ from rich.console import Console
 from rich.table import Table
 
 from p06audit.assessment import assess
-from p06audit.commands.run import add_fail_on_argument
+from p06audit.commands.run import add_fail_on_argument, exit_policy
 from p06audit.errors import UsageError
+from p06audit.files import open_for_writing
 from p06audit.inventory import Inventory, build_inventory
-from p06audit.model import Finding, Run, Severity, Status
+from p06audit.model import Finding, Run, Status
 from p06audit.options import RunOptions
 from p06audit.pipeline import write_report_dir
 from p06audit.registry import REGISTRY
@@ -109,7 +110,7 @@ def adhoc_inventory(args: argparse.Namespace) -> Inventory:
 def audit_certificates(args: argparse.Namespace) -> Run:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    options = RunOptions(timeout=args.timeout, fail_on=Severity(args.fail_on), families=frozenset({FAMILY}))
+    options = RunOptions(timeout=args.timeout, families=frozenset({FAMILY}))
     return Runner(adhoc_inventory(args), options).execute()
 
 
@@ -163,8 +164,7 @@ def _safe(row: ExpiryRow) -> ExpiryRow:
 
 
 def write_expiry_csv(rows: list[ExpiryRow], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    with open_for_writing(path, encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)  # plain rows: DictWriter's per-row checks cost 100,000s of calls
         writer.writerow(EXPIRY_COLUMNS)
         writer.writerows(map(_safe, rows))
@@ -225,7 +225,7 @@ def run_certs(args: argparse.Namespace) -> int:
     print_summary(run, rows, args.limit, render, console)
     csv_path = write_expiry_csv(rows, args.out / EXPIRY_FILE)
     console.print(render(say("signing.certs_expiry_list", path=str(csv_path))), highlight=False)
-    assessment = assess(run, fail_on=Severity(args.fail_on), language=lang)
+    assessment = assess(run, policy=exit_policy(args), language=lang)
     if args.report:
         result = write_report_dir(assessment, args.out, ("json", "html"), lang)
         for name, path in result.files.items():

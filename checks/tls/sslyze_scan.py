@@ -82,6 +82,11 @@ class Endpoint:
     def server_name(self) -> str:
         return self.sni or self.host.address
 
+    @property
+    def where(self) -> str:
+        """The endpoint as the run's progress names it."""
+        return f"{self.host.address}:{self.port}"
+
 
 def commands_for(checks: Iterable[CheckSpec]) -> frozenset[ScanCommand]:
     """The sslyze commands these checks read; a check this module does not know gets everything."""
@@ -215,6 +220,7 @@ def collect_tls(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]
             observations.append(
                 CollectionFailed(endpoint.target, expected=TlsEndpointObservation, reason=problem)
             )
+            ctx.examined(endpoint.host.name, endpoint.where)
     if not reachable:
         return observations
     trust = trust_anchors(ctx.inventory)
@@ -225,5 +231,8 @@ def collect_tls(hosts: Sequence[Host], ctx: CollectContext) -> list[Observation]
         concurrent_server_scans_limit=min(CONCURRENT_SERVERS, len(reachable)),
     )
     scanner.queue_scans([request for request, _ in requests])
-    observations += [observe(by_id[r.uuid], r, trust, ctx) for r in scanner.get_results()]
+    for result in scanner.get_results():
+        endpoint = by_id[result.uuid]
+        observations.append(observe(endpoint, result, trust, ctx))
+        ctx.examined(endpoint.host.name, endpoint.where)
     return observations

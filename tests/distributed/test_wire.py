@@ -35,7 +35,6 @@ def unusual_options() -> RunOptions:
         workers=3,
         state_dir=Path("/coordinator/state"),
         now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-        fail_on=Severity.MEDIUM,
         checks=frozenset({"NET-001", "TLS-002"}),
         families=frozenset({"network", "tls"}),
         allow_wide_scope=True,

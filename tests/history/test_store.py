@@ -160,7 +160,7 @@ def test_version_2_database_is_migrated_to_3_keeping_its_runs(tmp_path: Path) ->
         assert store.latest_of("/srv/inventories/lab") == run.id
         trend = store.trend("lab-dc")
     assert [pct for _, pct in trend["lab-dc"]] == [40.0, 100.0]
-    assert versions(f"sqlite:///{old}") == [1, 2, 3]
+    assert versions(f"sqlite:///{old}") == [1, 2, 3, 4]  # version 4 (report_dir) follows on
     assert (kept.findings[0].check_id, kept.findings[0].summary) == ("TLS-001", "TLS 1.0 accepted")
     assert kept.findings[0].blocked == ()
     fresh = tmp_path / "fresh"

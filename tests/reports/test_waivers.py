@@ -83,7 +83,7 @@ def test_expiry_date_is_the_last_day_a_waiver_applies(tmp_path: Path) -> None:
         ),
         (
             "waivers:\n  - check: TLS-002\n    target: '*'\n    reason: r\n    expires: 2027-01-01\n",
-            r"w\.yaml:2: field 'waivers\.0\.owner': Field required",
+            r"w\.yaml:2: field 'waivers\.0\.owner': is required but missing — add it",
         ),
         (
             "waivers:\n  - check: tls-002; rm -rf /\n    target: '*'\n    reason: r\n    owner: o\n"
